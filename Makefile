@@ -1,0 +1,45 @@
+# Each target bootstraps .venv from nothing (python3 -m venv + pip install -e '.[dev]').
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+UI_HOST ?= 127.0.0.1
+UI_PORT ?= 5000
+
+.PHONY: help venv demo test lint format ui clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install scratchnet with its dev tools
+
+demo: $(STAMP)  ## train on the bundled digits data and record it in mlruns/
+	$(BIN)/scratchnet-train
+	@echo "Review it: make ui  (then open http://$(UI_HOST):$(UI_PORT))"
+
+test: $(STAMP)  ## lint, then the whole test suite
+	$(BIN)/ruff check src tests experiments benchmarks
+	$(BIN)/ruff format --check src tests experiments benchmarks
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+lint: $(STAMP)  ## ruff check and format check
+	$(BIN)/ruff check src tests experiments benchmarks
+	$(BIN)/ruff format --check src tests experiments benchmarks
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests experiments benchmarks
+	$(BIN)/ruff format src tests experiments benchmarks
+
+ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
+		--default-artifact-root $(CURDIR)/mlruns/artifacts --host $(UI_HOST) --port $(UI_PORT)
+
+clean:  ## remove outputs/ and multirun/ (keeps mlruns/ and .venv)
+	rm -rf outputs multirun

@@ -1,0 +1,59 @@
+"""Turn the errors users cause (bad overrides, values, data) into one line and exit code 2."""
+
+import dataclasses
+import sys
+from collections.abc import Callable
+
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+
+from scratchnet.errors import ScratchnetError
+
+USAGE_ERRORS = (ScratchnetError, HydraException, OmegaConfBaseException)
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0].strip().rstrip(".") if lines else ""
+
+
+def _allowed(err: BaseException) -> str:
+    """What would have been accepted, when the error knows: group options or schema keys."""
+    options = [o for o in getattr(err, "options", None) or [] if not o.startswith("base_")]
+    if isinstance(err, MissingConfigException) and options:
+        return f"allowed: {', '.join(options)}"
+    schema = getattr(err, "object_type", None)
+    if isinstance(err, ConfigKeyError | ConfigAttributeError) and dataclasses.is_dataclass(schema):
+        return f"allowed keys: {', '.join(f.name for f in dataclasses.fields(schema))}"
+    return ""
+
+
+def one_line(err: BaseException) -> str:
+    """The error's first line, its cause's first line and what is allowed, on one line."""
+    parts: list[str] = []
+    for seen in (err, err.__cause__):
+        if seen is None:
+            continue
+        for text in (_first_line(seen), _allowed(seen)):
+            if text and text not in parts:
+                parts.append(text)
+    return "; ".join(parts) or type(err).__name__
+
+
+def run_cli(prog: str, entry: Callable[[], object]) -> None:
+    """Call `entry`; report usage errors as `prog: error: ...` (exit 2), Ctrl-C as exit 130."""
+    try:
+        entry()
+    except USAGE_ERRORS as err:
+        fail(prog, err)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def fail(prog: str, err: BaseException) -> None:
+    """Print `err` as one line and exit 2 (SystemExit passes through Hydra's job wrapper)."""
+    print(f"{prog}: error: {one_line(err)}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)

@@ -1,0 +1,173 @@
+"""MLflow: the store, run naming, params, per-epoch metrics, tags and artifacts of one run."""
+
+import io
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from scratchnet.errors import ConfigError
+from scratchnet.paths import default_artifact_root, default_tracking_uri, repo_root
+from scratchnet.train import Callback
+
+SECRET_KEY = re.compile(r"(password|passwd|token|secret|api_?key|(^|[._])key)$", re.IGNORECASE)
+MASK = "***"
+PARAMS_PER_CALL = 100  # MLflow's log_batch limit
+TAG_PREFIX = "scratchnet."
+
+
+def resolve_uri(uri: str | None) -> str:
+    """`None` means the repo's store; a SQLite file needs a writable folder (made if absent)."""
+    uri = uri or default_tracking_uri()
+    db = sqlite_path(uri)
+    if db is not None:
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(
+                f"tracking.uri={uri!r}: cannot create {db.parent} ({err.strerror})"
+            ) from err
+        if not _writable(db.parent) or (db.exists() and not _writable(db)):
+            raise ConfigError(
+                f"tracking.uri={uri!r}: {db} is not writable (allowed: a writable path)"
+            )
+    return uri
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a `sqlite:///...` URI, else None."""
+    if not uri.startswith("sqlite:"):
+        return None
+    return Path(unquote(urlparse(uri).path)).resolve()
+
+
+def artifact_root_for(uri: str) -> str | None:
+    """Artifacts beside the database for SQLite stores; the server decides for the others."""
+    if uri == default_tracking_uri():
+        return default_artifact_root().as_uri()
+    db = sqlite_path(uri)
+    return (db.parent / "artifacts").as_uri() if db is not None else None
+
+
+def get_or_create_experiment(client: MlflowClient, uri: str, name: str) -> str:
+    """The experiment's id, created if missing (tolerating a concurrent creator)."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        if found.lifecycle_stage == "deleted":
+            client.restore_experiment(found.experiment_id)
+        return found.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifact_root_for(uri))
+    except MlflowException:
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found.experiment_id
+
+
+def git_state(root: Path | None = None) -> tuple[str, bool]:
+    """(commit, dirty) of the checkout, or ("unknown", False) outside git."""
+    root = root or repo_root()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+    return commit, bool(status.strip())
+
+
+def mask_secrets(params: Mapping[str, str]) -> dict[str, str]:
+    """Replace the values of keys that look like secrets (password, token, secret, key)."""
+    return {k: (MASK if SECRET_KEY.search(k) else v) for k, v in params.items()}
+
+
+def run_name(
+    lr: float, batch_size: int, hidden_size: int, seed: int, train_size: int | None
+) -> str:
+    """A readable name that tells a sweep's runs apart in the UI: `lr=0.1 bs=100 h=50 seed=0`."""
+    parts = [f"lr={lr:g}", f"bs={batch_size}", f"h={hidden_size}"]
+    if train_size is not None:
+        parts.append(f"n={train_size}")
+    parts.append(f"seed={seed}")
+    return " ".join(parts)
+
+
+class EpochLogger(Callback):
+    """Logs every epoch's metrics in one `log_batch` call, with step = epoch."""
+
+    def __init__(self, client: MlflowClient, run_id: str) -> None:
+        self.client = client
+        self.run_id = run_id
+
+    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, epoch) for k, v in metrics.items()]
+        self.client.log_batch(self.run_id, metrics=batch, synchronous=True)
+
+
+class RunRecorder:
+    """One MLflow run: created with params and tags, fed epochs, closed with a status."""
+
+    def __init__(self, client: MlflowClient, run_id: str) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.epoch_logger = EpochLogger(client, run_id)
+
+    @classmethod
+    def start(
+        cls,
+        uri: str,
+        experiment: str,
+        name: str,
+        params: Mapping[str, str],
+        tags: Mapping[str, str],
+    ) -> "RunRecorder":
+        client = MlflowClient(tracking_uri=uri)
+        experiment_id = get_or_create_experiment(client, uri, experiment)
+        run = client.create_run(experiment_id, run_name=name, tags=dict(tags))
+        recorder = cls(client, run.info.run_id)
+        items = [Param(k, v) for k, v in mask_secrets(params).items()]
+        for i in range(0, len(items), PARAMS_PER_CALL):
+            client.log_batch(recorder.run_id, params=items[i : i + PARAMS_PER_CALL])
+        return recorder
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_files(self, files: Mapping[str, bytes]) -> None:
+        """Upload in-memory files (name -> bytes) as artifacts at the run's root."""
+        with tempfile.TemporaryDirectory(prefix="scratchnet-") as tmp:
+            for name, content in files.items():
+                (Path(tmp) / name).write_bytes(content)
+            self.client.log_artifacts(self.run_id, tmp)
+
+    def end(self, status: str) -> None:
+        self.client.set_terminated(self.run_id, status=status)
+
+
+def weights_npz(params: Mapping[str, np.ndarray]) -> bytes:
+    """The network's parameters as the bytes of an .npz file."""
+    buf = io.BytesIO()
+    np.savez(buf, **params)
+    return buf.getvalue()

@@ -1,0 +1,148 @@
+"""`scratchnet-train` end to end: a real process, a real Hydra compose, a real MLflow store."""
+
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from conftest import BIN, all_runs, run_cli
+from scratchnet.data import write_idx
+from scratchnet.train import METRICS
+
+pytestmark = pytest.mark.slow
+QUICK = ("trainer.epochs=3", "trainer.progress=false")
+
+
+def metric_values(client, run_id: str) -> dict[str, list[tuple[int, float]]]:
+    return {
+        key: sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+        for key in METRICS
+    }
+
+
+def test_a_run_records_every_metric_at_every_epoch_including_zero(tmp_path, store_uri, client):
+    done = run_cli("scratchnet-train", f"tracking.uri={store_uri}", *QUICK, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (run,) = all_runs(client)
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "lr=0.5 bs=32 h=50 seed=0"
+    for key, points in metric_values(client, run.info.run_id).items():
+        assert [step for step, _ in points] == [0, 1, 2, 3], key
+    assert run.data.params["trainer.lr"] == "0.5"
+    assert run.data.tags["seed"] == "0"
+    assert run.data.tags["diverged"] == "false"
+    assert len(run.data.tags["scratchnet.dataset_digest"]) == 64
+    assert "trainer.epochs=3" in run.data.tags["scratchnet.overrides"]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert artifacts == {"config.yaml", "learning_curves.png", "weights.npz"}
+
+
+def test_the_final_weights_artifact_holds_the_trained_parameters(tmp_path, store_uri, client):
+    run_cli("scratchnet-train", f"tracking.uri={store_uri}", *QUICK, cwd=tmp_path)
+    (run,) = all_runs(client)
+    local = client.download_artifacts(run.info.run_id, "weights.npz", str(tmp_path))
+    weights = np.load(local)
+    assert weights["W1"].shape == (64, 50)
+    assert weights["W2"].shape == (50, 10)
+
+
+def test_same_config_and_seed_give_identical_metrics(tmp_path, store_uri, client):
+    for _ in range(2):
+        done = run_cli("scratchnet-train", f"tracking.uri={store_uri}", *QUICK, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    first, second = all_runs(client)
+    assert metric_values(client, first.info.run_id) == metric_values(client, second.info.run_id)
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("trainer.lr=-1", "trainer.lr=-1.0"),
+        ("trainer.lr=abc", "trainer.lr=abc"),
+        ("trainer.batch_size=0", "trainer.batch_size=0"),
+        ("model.hidden_size=0", "model.hidden_size=0"),
+        ("data=nope", "data/nope"),
+        ("data.train_size=10000000", "data.train_size=10000000"),
+        ("trainer.batch_size=2000", "trainer.batch_size=2000"),
+        ("trainer.lrr=0.1", "trainer.lrr"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_run(tmp_path, store_uri, client, override, named):
+    done = run_cli("scratchnet-train", f"tracking.uri={store_uri}", override, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("scratchnet-train: error: ")
+    assert named in lines[0]
+    assert all_runs(client) == []
+
+
+def test_a_missing_data_root_says_where_it_looked(tmp_path, store_uri, client):
+    done = run_cli(
+        "scratchnet-train",
+        f"tracking.uri={store_uri}",
+        "data=mnist",
+        "data.root=/nonexistent",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "/nonexistent" in done.stderr.strip()
+    assert all_runs(client) == []
+
+
+def test_a_truncated_idx_file_is_rejected_before_any_run(tmp_path, store_uri, client):
+    root = tmp_path / "idx"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 30), ("t10k", 10)):
+        write_idx(root / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), np.uint8))
+        write_idx(root / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
+    images = root / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])
+    done = run_cli(
+        "scratchnet-train",
+        f"tracking.uri={store_uri}",
+        "data=mnist",
+        f"data.root={root}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "train-images-idx3-ubyte" in done.stderr
+    assert all_runs(client) == []
+
+
+def test_ctrl_c_ends_the_run_killed_with_its_epochs_kept(tmp_path, store_uri, client):
+    client.search_experiments()  # the store exists before the run starts, as in a sweep
+    proc = subprocess.Popen(
+        [
+            str(BIN / "scratchnet-train"),
+            f"tracking.uri={store_uri}",
+            "trainer.epochs=100000",
+            "trainer.progress=false",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = all_runs(client)
+        if runs and len(client.get_metric_history(runs[0].info.run_id, "test_acc")) >= 3:
+            break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    (run,) = all_runs(client)
+    assert run.info.status == "KILLED"
+    assert len(client.get_metric_history(run.info.run_id, "test_acc")) >= 3
+
+
+def test_help_shows_the_groups_and_an_example(tmp_path):
+    done = run_cli("scratchnet-train", "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "data: digits, fashion_mnist, mnist" in done.stdout
+    assert "scratchnet-train -m" in done.stdout
