@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## create .venv and install scratchnet with its dev tools
 
-demo: $(STAMP)  ## train on the bundled digits data and record it in mlruns/
-	$(BIN)/scratchnet-train
-	@echo "Review it: make ui  (then open http://$(UI_HOST):$(UI_PORT))"
+demo: $(STAMP)  ## the lr x batch x hidden study on digits, in parallel, recorded in mlruns/
+	$(BIN)/scratchnet-train -m experiment=lr_batch_hidden hydra/launcher=joblib trainer.progress=false
+	@echo "Review it: make ui, then open http://$(UI_HOST):$(UI_PORT) (experiment lr_batch_hidden)"
 
 test: $(STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check src tests experiments benchmarks

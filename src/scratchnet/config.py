@@ -57,6 +57,7 @@ class TrackingConfig:
     uri: str | None = None
     experiment: str = "scratchnet"
     run_name: str | None = None
+    flush_seconds: float = 1.0
     log_weights: bool = True
     log_figure: bool = True
 
@@ -137,6 +138,8 @@ def validate_config(cfg: DictConfig) -> None:
         _fail("seed", cfg.seed, "an integer >= 0")
     if cfg.tracking.enabled:
         _check_tracking_uri(cfg.tracking.uri)
+        if not math.isfinite(cfg.tracking.flush_seconds) or cfg.tracking.flush_seconds < 0:
+            _fail("tracking.flush_seconds", cfg.tracking.flush_seconds, "a finite number >= 0")
         if not cfg.tracking.experiment or not cfg.tracking.experiment.strip():
             _fail("tracking.experiment", cfg.tracking.experiment, "a non-empty name")
 

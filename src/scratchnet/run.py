@@ -115,7 +115,9 @@ def run(
     recorder = None
     if uri is not None:
         tags = run_tags(cfg, data, overrides, parent_run_id)
-        recorder = RunRecorder.start(uri, cfg.tracking.experiment, name, flatten(cfg), tags)
+        recorder = RunRecorder.start(
+            uri, cfg.tracking.experiment, name, flatten(cfg), tags, cfg.tracking.flush_seconds
+        )
         callbacks.append(recorder.epoch_logger)
     try:
         t = cfg.trainer

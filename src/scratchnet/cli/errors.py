@@ -42,13 +42,25 @@ def one_line(err: BaseException) -> str:
     return "; ".join(parts) or type(err).__name__
 
 
-def run_cli(prog: str, entry: Callable[[], object]) -> None:
-    """Call `entry`; report usage errors as `prog: error: ...` (exit 2), Ctrl-C as exit 130."""
+def run_cli(
+    prog: str,
+    entry: Callable[[], object],
+    on_interrupt: Callable[[], None] | None = None,
+    on_error: Callable[[], None] | None = None,
+) -> None:
+    """Call `entry`; report usage errors as `prog: error: ...` (exit 2), Ctrl-C as exit 130.
+
+    `on_interrupt` / `on_error` run first, to close whatever `entry` left open.
+    """
     try:
         entry()
     except USAGE_ERRORS as err:
+        if on_error is not None:
+            on_error()
         fail(prog, err)
     except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
 

@@ -1,0 +1,290 @@
+"""Hydra multirun -> one MLflow parent run per sweep, one child run per job, resumable.
+
+The parent is created in the launching process before any job starts (so the SQLite schema
+and the experiment exist before parallel workers touch them) and handed to jobs through
+`SCRATCHNET_SWEEP_PARENT` (not `MLFLOW_RUN_ID`, which would override the parent; mlflow#15713).
+A sweep is identified by its definition, so re-running the same command resumes it.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback as HydraCallback
+from mlflow.entities import Metric, Param, Run, RunTag
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig, OmegaConf
+
+from scratchnet.config import config_hash
+from scratchnet.errors import ScratchnetError
+from scratchnet.interrupt import install_sigterm_handler
+from scratchnet.tracking import TAG_PREFIX, get_or_create_experiment, resolve_uri
+
+log = logging.getLogger("scratchnet.sweep")
+
+PARENT_ENV = "SCRATCHNET_SWEEP_PARENT"
+SWEEP_ID_ENV = "SCRATCHNET_SWEEP_ID"
+PARENT_TAG = "mlflow.parentRunId"
+SWEEP_PARENT_TAG = f"{TAG_PREFIX}sweep_parent"
+SWEEP_ID_TAG = f"{TAG_PREFIX}sweep_id"
+CONFIG_HASH_TAG = f"{TAG_PREFIX}config_hash"
+# Overrides that change where or how a sweep runs, not which runs it contains.
+NOT_DEFINITION = ("tracking.", "sweep.", "trainer.progress", "hydra.")
+
+
+def definition_overrides(overrides: Iterable[str]) -> list[str]:
+    """The overrides that define a sweep's runs, sorted: launcher and tracking choices dropped."""
+    return sorted(o for o in overrides if not o.lstrip("+~").startswith(NOT_DEFINITION))
+
+
+def sweep_id(experiment: str, overrides: Iterable[str], sweeper_params: Mapping[str, Any]) -> str:
+    """A short stable hash of (experiment, defining overrides, the sweeper's params)."""
+    definition = {
+        "experiment": experiment,
+        "overrides": definition_overrides(overrides),
+        "params": {k: str(v) for k, v in sorted(sweeper_params.items())},
+    }
+    text = json.dumps(definition, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def grid_size(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> int | None:
+    """How many jobs a grid sweep makes (product of the sweep lists); None for a non-grid one."""
+    args = [o for o in overrides if not o.startswith("hydra")]
+    args += [f"{k}={v}" for k, v in sweeper_params.items()]
+    sizes = []
+    for parsed in OverridesParser.create().parse_overrides(args):
+        if parsed.is_sweep_override():
+            if not parsed.is_discrete_sweep():
+                return None
+            sizes.append(len(list(parsed.sweep_string_iterator())))
+    return math.prod(sizes)
+
+
+def find_sweep_parent(client: MlflowClient, experiment_id: str, sid: str) -> Run | None:
+    """The newest parent run of the sweep with this id, if any."""
+    found = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{SWEEP_ID_TAG}` = '{sid}' and tags.`{SWEEP_PARENT_TAG}` = 'true'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return found[0] if found else None
+
+
+def children(client: MlflowClient, experiment_id: str, parent_id: str) -> list[Run]:
+    """Every child run of a sweep parent."""
+    return client.search_runs(
+        [experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_id}'", max_results=50000
+    )
+
+
+def find_finished(client: MlflowClient, experiment_id: str, config_hash: str) -> Run | None:
+    """A FINISHED run of the experiment with this config hash (the resume check)."""
+    found = client.search_runs(
+        [experiment_id],
+        filter_string=(
+            f"tags.`{CONFIG_HASH_TAG}` = '{config_hash}' and attributes.status = 'FINISHED'"
+        ),
+        max_results=1,
+    )
+    return found[0] if found else None
+
+
+def mark_dead_runs_failed(client: MlflowClient, runs: Iterable[Run]) -> list[str]:
+    """Runs still RUNNING when no job can be running any more died (e.g. SIGKILL): FAILED."""
+    dead = [r.info.run_id for r in runs if r.info.status == "RUNNING"]
+    for run_id in dead:
+        client.set_terminated(run_id, status="FAILED")
+        client.set_tag(run_id, f"{TAG_PREFIX}failure", "found RUNNING after its sweep ended")
+    return dead
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """Counts by outcome and the best runs, as logged on the parent at the sweep's end."""
+
+    finished: int
+    failed: int
+    killed: int
+    diverged: int
+    best_final_acc: tuple[str, float] | None
+    best_min_loss: tuple[str, float] | None
+
+
+def summarize(client: MlflowClient, runs: Sequence[Run]) -> SweepSummary:
+    """Finished/failed/killed/diverged counts; best run by final test_acc and by min test_loss."""
+    status = [r.info.status for r in runs]
+    ok = [r for r in runs if r.info.status == "FINISHED" and r.data.tags.get("diverged") != "true"]
+    best_acc = max(
+        ((r.info.run_name, r.data.metrics["test_acc"]) for r in ok if "test_acc" in r.data.metrics),
+        key=lambda pair: pair[1],
+        default=None,
+    )
+    lowest = []
+    for r in ok:
+        history = client.get_metric_history(r.info.run_id, "test_loss")
+        if history:
+            lowest.append((r.info.run_name, min(m.value for m in history)))
+    return SweepSummary(
+        finished=status.count("FINISHED"),
+        failed=status.count("FAILED"),
+        killed=status.count("KILLED"),
+        diverged=sum(r.data.tags.get("diverged") == "true" for r in runs),
+        best_final_acc=best_acc,
+        best_min_loss=min(lowest, key=lambda pair: pair[1], default=None),
+    )
+
+
+def log_summary(client: MlflowClient, parent_id: str, summary: SweepSummary) -> None:
+    """Counts as parent metrics, the best runs as parent tags."""
+    counts = {
+        "runs_finished": summary.finished,
+        "runs_failed": summary.failed,
+        "runs_killed": summary.killed,
+        "runs_diverged": summary.diverged,
+    }
+    metrics = [Metric(k, float(v), 0, 0) for k, v in counts.items()]
+    tags = []
+    if summary.best_final_acc:
+        metrics.append(Metric("best_final_test_acc", summary.best_final_acc[1], 0, 0))
+        tags.append(RunTag(f"{TAG_PREFIX}best_by_final_test_acc", summary.best_final_acc[0]))
+    if summary.best_min_loss:
+        metrics.append(Metric("best_min_test_loss", summary.best_min_loss[1], 0, 0))
+        tags.append(RunTag(f"{TAG_PREFIX}best_by_min_test_loss", summary.best_min_loss[0]))
+    client.log_batch(parent_id, metrics=metrics, tags=tags)
+
+
+class MlflowSweepCallback(HydraCallback):
+    """Creates or resumes the sweep's parent run and closes it with a summary."""
+
+    def __init__(self) -> None:
+        self.client: MlflowClient | None = None
+        self.parent_id: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Hydra turns a callback's exceptions into warnings and goes on; a sweep without its
+        # parent run must not start, so errors leave through SystemExit instead.
+        try:
+            self._start(config)
+        except ScratchnetError as err:
+            print(f"scratchnet-train: error: {err}", file=sys.stderr)
+            raise SystemExit(2) from err
+        except Exception as err:
+            message = f"scratchnet-train: cannot create the sweep's parent run: {err!r}"
+            raise SystemExit(message) from err
+
+    def _start(self, config: DictConfig) -> None:
+        if not config.tracking.enabled:
+            return
+        uri = resolve_uri(config.tracking.uri)
+        self.client = MlflowClient(tracking_uri=uri)
+        experiment_id = get_or_create_experiment(self.client, uri, config.tracking.experiment)
+        overrides = list(config.hydra.overrides.task)
+        found = OmegaConf.select(config, "hydra.sweeper.params")
+        params = OmegaConf.to_container(found, resolve=False) if found is not None else {}
+        sid = sweep_id(config.tracking.experiment, overrides, params)
+        parent = find_sweep_parent(self.client, experiment_id, sid) if config.sweep.resume else None
+        if parent is not None:
+            self.parent_id = parent.info.run_id
+            dead = mark_dead_runs_failed(
+                self.client, children(self.client, experiment_id, self.parent_id)
+            )
+            self.client.update_run(self.parent_id, status="RUNNING")
+            log.info("resuming sweep %s (parent run %s)", sid, self.parent_id)
+            if dead:
+                log.warning("marked %d runs of the earlier attempt FAILED: %s", len(dead), dead)
+        else:
+            self.parent_id = self._create_parent(config, experiment_id, sid, overrides, params)
+            log.info("sweep %s: parent run %s", sid, self.parent_id)
+        os.environ[PARENT_ENV] = self.parent_id
+        os.environ[SWEEP_ID_ENV] = sid
+        ACTIVE_PARENTS[self.parent_id] = self.client
+
+    def _create_parent(
+        self,
+        config: DictConfig,
+        experiment_id: str,
+        sid: str,
+        overrides: list[str],
+        params: Mapping[str, Any],
+    ) -> str:
+        assert self.client is not None
+        study = config.study
+        name = f"sweep {study.name} {sid[:8]}"
+        tags = {
+            SWEEP_PARENT_TAG: "true",
+            SWEEP_ID_TAG: sid,
+            f"{TAG_PREFIX}study": study.name,
+            f"{TAG_PREFIX}study_description": study.description,
+        }
+        run = self.client.create_run(experiment_id, run_name=name, tags=tags)
+        size = grid_size(overrides, params)
+        definition = {
+            "sweep.overrides": " ".join(definition_overrides(overrides)) or "(none)",
+            "sweep.params": json.dumps(params, sort_keys=True),
+            "sweep.grid_size": "unknown" if size is None else str(size),
+            "sweep.launcher": str(config.hydra.launcher.get("_target_", "unknown")),
+            "sweep.sweeper": str(config.hydra.sweeper.get("_target_", "unknown")),
+        }
+        self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in definition.items()])
+        return run.info.run_id
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # In parallel workers (joblib/loky, submitit) SIGTERM must end the run KILLED too.
+        if os.environ.get(PARENT_ENV):
+            install_sigterm_handler()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.client is None or self.parent_id is None:
+            return
+        end_sweep(self.client, self.parent_id, "FINISHED")
+        ACTIVE_PARENTS.pop(self.parent_id, None)
+
+
+ACTIVE_PARENTS: dict[str, MlflowClient] = {}
+
+
+def end_sweep(client: MlflowClient, parent_id: str, status: str) -> SweepSummary:
+    """Close the sweep: dead children FAILED, the summary logged, the parent ended `status`."""
+    run = client.get_run(parent_id)
+    runs = children(client, run.info.experiment_id, parent_id)
+    dead = mark_dead_runs_failed(client, runs) if status == "FINISHED" else []
+    if dead:
+        runs = children(client, run.info.experiment_id, parent_id)
+    summary = summarize(client, runs)
+    log_summary(client, parent_id, summary)
+    client.set_terminated(parent_id, status=status)
+    log.info(
+        "sweep done: %d finished (%d diverged), %d failed, %d killed; best final test_acc: %s",
+        summary.finished,
+        summary.diverged,
+        summary.failed,
+        summary.killed,
+        summary.best_final_acc,
+    )
+    return summary
+
+
+def end_active_sweeps(status: str) -> None:
+    """End the parents of sweeps this process started (Ctrl-C during a multirun)."""
+    for parent_id, client in list(ACTIVE_PARENTS.items()):
+        end_sweep(client, parent_id, status)
+        ACTIVE_PARENTS.pop(parent_id, None)
+
+
+def finished_twin(cfg: DictConfig) -> Run | None:
+    """A FINISHED run in `cfg`'s experiment that computed exactly this config, if any."""
+    uri = resolve_uri(cfg.tracking.uri)
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(cfg.tracking.experiment)
+    if experiment is None:
+        return None
+    return find_finished(client, experiment.experiment_id, config_hash(cfg))

@@ -1,0 +1,179 @@
+"""Hydra multiruns end to end: one parent run per sweep, children, resume, parallel jobs."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, all_runs, run_cli
+from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG, definition_overrides, grid_size, sweep_id
+
+pytestmark = pytest.mark.slow
+TINY = ("trainer.epochs=2", "trainer.progress=false", "data.train_size=200")
+
+
+def split(runs):
+    parents = [r for r in runs if r.data.tags.get(SWEEP_PARENT_TAG) == "true"]
+    kids = [r for r in runs if PARENT_TAG in r.data.tags]
+    return parents, kids
+
+
+def sweep(store_uri, tmp_path, *args, timeout=300):
+    done = run_cli(
+        "scratchnet-train",
+        "-m",
+        f"tracking.uri={store_uri}",
+        *TINY,
+        *args,
+        cwd=tmp_path,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_grid_size_is_the_product_of_the_sweep_lists():
+    assert grid_size(["trainer.lr=0.1,1", "seed=range(3)", "model.hidden_size=5"], {}) == 6
+    assert grid_size([], {"trainer.lr": "0.1,0.5,2.0", "model.hidden_size": "10,50"}) == 6
+
+
+def test_sweep_id_ignores_tracking_and_order_but_not_the_grid():
+    a = sweep_id("e", ["trainer.lr=0.1,1", "seed=0,1", "tracking.uri=sqlite:///x"], {})
+    b = sweep_id("e", ["seed=0,1", "trainer.lr=0.1,1"], {})
+    c = sweep_id("e", ["seed=0,1", "trainer.lr=0.1,2"], {})
+    assert a == b != c
+    assert definition_overrides(["hydra.launcher.n_jobs=2", "seed=1"]) == ["seed=1"]
+
+
+def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client):
+    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5", "model.hidden_size=5,20")
+    (parent,), kids = split(all_runs(client))
+    assert len(kids) == 4
+    assert {k.data.tags[PARENT_TAG] for k in kids} == {parent.info.run_id}
+    assert {k.info.run_name for k in kids} == {
+        f"lr={lr} bs=32 h={h} n=200 seed=0" for lr in ("0.1", "0.5") for h in (5, 20)
+    }
+    assert parent.info.status == "FINISHED"
+    assert parent.data.params["sweep.grid_size"] == "4"
+    assert "trainer.lr=0.1,0.5" in parent.data.params["sweep.overrides"]
+    assert parent.data.metrics["runs_finished"] == 4
+    assert parent.data.metrics["runs_failed"] == 0
+    assert parent.data.tags["scratchnet.best_by_final_test_acc"] in {k.info.run_name for k in kids}
+
+
+def test_every_child_has_all_metrics_at_every_epoch(tmp_path, store_uri, client):
+    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
+    _, kids = split(all_runs(client))
+    for kid in kids:
+        for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            steps = sorted(m.step for m in client.get_metric_history(kid.info.run_id, key))
+            assert steps == [0, 1, 2]
+
+
+def test_seeds_repeat_any_sweep(tmp_path, store_uri, client):
+    sweep(store_uri, tmp_path, "seed=0,1,2")
+    _, kids = split(all_runs(client))
+    assert sorted(k.data.tags["seed"] for k in kids) == ["0", "1", "2"]
+
+
+def test_rerunning_a_finished_sweep_skips_every_job_under_the_same_parent(
+    tmp_path, store_uri, client
+):
+    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
+    second = sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
+    assert second.stderr.count("already FINISHED") + second.stdout.count("already FINISHED") == 2
+    parents, kids = split(all_runs(client))
+    assert len(parents) == 1
+    assert len(kids) == 2
+
+
+def test_resume_false_forces_a_fresh_sweep(tmp_path, store_uri, client):
+    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
+    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5", "sweep.resume=false")
+    parents, kids = split(all_runs(client))
+    assert len(parents) == 2
+    assert len(kids) == 4
+
+
+def test_parallel_joblib_sweep_groups_children_under_one_parent(tmp_path, store_uri, client):
+    sweep(
+        store_uri,
+        tmp_path,
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "trainer.lr=0.1,0.5",
+        "model.hidden_size=5,20",
+    )
+    (parent,), kids = split(all_runs(client))
+    assert len(kids) == 4
+    assert all(k.info.status == "FINISHED" for k in kids)
+    assert {k.data.tags[PARENT_TAG] for k in kids} == {parent.info.run_id}
+    assert "JoblibLauncher" in parent.data.params["sweep.launcher"]
+
+
+def test_eight_parallel_jobs_lose_no_metric_row(tmp_path, store_uri, client):
+    epochs = 200
+    sweep(
+        store_uri,
+        tmp_path,
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=8",
+        "seed=range(8)",
+        f"trainer.epochs={epochs}",
+        "tracking.flush_seconds=0",
+        "data.train_size=50",
+        "trainer.batch_size=50",
+        "model.hidden_size=5",
+        "tracking.log_weights=false",
+        "tracking.log_figure=false",
+        timeout=600,
+    )
+    _, kids = split(all_runs(client))
+    assert len(kids) == 8
+    rows = sum(
+        len(client.get_metric_history(k.info.run_id, key))
+        for k in kids
+        for key in ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
+    )
+    assert rows == 8 * 6 * (epochs + 1)
+
+
+def test_an_interrupted_sweep_resumes_only_the_missing_jobs(tmp_path, store_uri, client):
+    client.search_experiments()  # create the store before the sweep, as the parent would
+    args = [
+        str(BIN / "scratchnet-train"),
+        "-m",
+        f"tracking.uri={store_uri}",
+        "trainer.progress=false",
+        "data.train_size=200",
+        "trainer.epochs=300",
+        "seed=0,1,2",
+    ]
+    proc = subprocess.Popen(
+        args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        _, kids = split(all_runs(client))
+        if any(k.info.status == "FINISHED" for k in kids) and any(
+            k.info.status == "RUNNING" for k in kids
+        ):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    parents, kids = split(all_runs(client))
+    assert [p.info.status for p in parents] == ["KILLED"]
+    assert "RUNNING" not in {k.info.status for k in kids}
+    finished_before = {k.data.tags["seed"] for k in kids if k.info.status == "FINISHED"}
+    assert "KILLED" in {k.info.status for k in kids}
+
+    done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    parents, kids = split(all_runs(client))
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    finished = [k.data.tags["seed"] for k in kids if k.info.status == "FINISHED"]
+    assert sorted(finished) == ["0", "1", "2"]  # each configuration finished exactly once
+    assert len(kids) == 3 + sum(k.info.status == "KILLED" for k in kids)
+    assert finished_before < set(finished)
