@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 5000
+LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
 .PHONY: help venv demo test lint format ui clean
 
@@ -25,17 +26,17 @@ demo: $(STAMP)  ## the lr x batch x hidden study on digits, in parallel, recorde
 	@echo "Review it: make ui, then open http://$(UI_HOST):$(UI_PORT) (experiment lr_batch_hidden)"
 
 test: $(STAMP)  ## lint, then the whole test suite
-	$(BIN)/ruff check src tests experiments benchmarks
-	$(BIN)/ruff format --check src tests experiments benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)  ## ruff check and format check
-	$(BIN)/ruff check src tests experiments benchmarks
-	$(BIN)/ruff format --check src tests experiments benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests experiments benchmarks
-	$(BIN)/ruff format src tests experiments benchmarks
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
