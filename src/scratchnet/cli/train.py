@@ -20,7 +20,7 @@ from scratchnet.sweep import PARENT_ENV, end_active_sweeps, finished_twin
 
 PROG = "scratchnet-train"
 log = logging.getLogger("scratchnet")
-Summary = dict[str, float | str | None]
+Summary = dict[str, float | str | bool | None]
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
@@ -51,7 +51,13 @@ def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> Summary:
         twin = finished_twin(cfg)
         if twin is not None:
             log.info("skip %s: already FINISHED as run %s", twin.info.run_name, twin.info.run_id)
-            return {"run_id": twin.info.run_id, "skipped": "true", **twin.data.metrics}
+            diverged = twin.data.tags.get("diverged") == "true"
+            return {
+                "run_id": twin.info.run_id,
+                "skipped": "true",
+                "diverged": diverged,
+                **twin.data.metrics,
+            }
     parent = os.environ.get(PARENT_ENV)
     if cfg.tracking.enabled and not parent:
         raise ScratchnetError(f"no sweep parent run (${PARENT_ENV} unset): see the errors above")
@@ -75,7 +81,7 @@ def report(cfg: DictConfig, name: str, run_id: str | None, result) -> Summary:
         )
     if run_id:
         log.info("MLflow run %s in experiment %r", run_id, cfg.tracking.experiment)
-    return {"run_id": run_id, **final}
+    return {"run_id": run_id, "diverged": result.diverged, **final}
 
 
 def main() -> None:
