@@ -1,0 +1,87 @@
+"""The chapter's training loop per iteration: every mini-batch's loss against the epoch-level
+train and test loss, showing the noise of stochastic gradient descent.
+
+Metrics share one x axis, step = updates the weights have had: `batch_loss` (measured just
+before the batch's update; streamed after each epoch, <= 1000 per log_batch call) and
+`train_loss`, `test_loss`, `train_acc`, `test_acc` at each epoch's end (epoch 0 at step 0).
+"""
+
+import logging
+
+import hydra
+from omegaconf import DictConfig
+
+from scratchnet.chapter import figures
+from scratchnet.chapter.config import check_minibatch_loss, check_tracking
+from scratchnet.chapter.minibatch import (
+    EpochHook,
+    EpochPoint,
+    batch_loss_noise,
+    train_recording_batches,
+)
+from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
+from scratchnet.chapter.tracking import ChapterRun, chapter_run
+from scratchnet.config import check_batch_size
+from scratchnet.run import build_net, load_data
+
+NAME = "minibatch_loss"
+EPOCH_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
+log = logging.getLogger("scratchnet")
+
+
+def streamer(run: ChapterRun) -> EpochHook:
+    """Log an epoch's new batch losses (step = iteration) and its metrics as it ends."""
+
+    def on_epoch(point: EpochPoint, new_losses: list[float]) -> None:
+        run.log_series("batch_loss", new_losses, first_step=point.iteration - len(new_losses))
+        run.log_metrics({k: point.metrics[k] for k in EPOCH_METRICS}, step=point.iteration)
+
+    return on_epoch
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=config_name(NAME))
+def main(cfg: DictConfig) -> None:
+    """Train with the chapter's loop, streaming batch and epoch losses to one run."""
+    checked(NAME, lambda: check_minibatch_loss(cfg))
+    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    data = checked(NAME, lambda: load_data(cfg))
+    checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, len(data.x_train)))
+    net = build_net(cfg, data)
+    t = cfg.trainer
+    with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
+        result = train_recording_batches(
+            net,
+            data,
+            lr=t.lr,
+            batch_size=t.batch_size,
+            epochs=t.epochs,
+            iters_num=t.iters_num,
+            sampling=t.sampling,
+            seed=cfg.seed,
+            eval_chunk_size=t.eval_chunk_size,
+            divergence_factor=t.divergence_factor,
+            on_epoch=streamer(run),
+        )
+        last = result.points[-1]
+        run.log_series("batch_loss", result.batch_losses[last.iteration :], last.iteration)
+        spread = batch_loss_noise(result)
+        run.log_metrics({"batch_loss_std.last_epoch": spread}, step=result.iterations)
+        run.set_tags({"diverged": str(result.diverged_at is not None).lower()})
+        figure = figures.minibatch_figure(result.batch_losses, result.points)
+        run.log_figures({"minibatch_loss": figure})
+    log.info(
+        "%d iterations, %d epochs: train loss %.4f, test loss %.4f, test acc %.4f; "
+        "batch loss std over the last epoch %.4f",
+        result.iterations,
+        last.epoch,
+        last.metrics["train_loss"],
+        last.metrics["test_loss"],
+        last.metrics["test_acc"],
+        spread,
+    )
+    if result.diverged_at is not None:
+        log.warning("diverged at epoch %d", result.diverged_at)
+
+
+if __name__ == "__main__":
+    run_script(NAME, main)

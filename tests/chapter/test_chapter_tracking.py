@@ -1,0 +1,109 @@
+"""A chapter run in MLflow: its status, chunked series, and no NaN/inf metric ever."""
+
+import pytest
+from chapter_store import fresh_store
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from scratchnet.chapter import tracking as ct
+from scratchnet.chapter.tracking import chapter_run
+from scratchnet.plotting import learning_curve_figure
+
+
+@pytest.fixture
+def store_uri(tmp_path, tmp_path_factory):
+    """A fresh store, copied from a migrated one (overrides tests/conftest.py's)."""
+    return fresh_store(tmp_path, tmp_path_factory.getbasetemp())
+
+
+def config(experiment: str = "chapter.test"):
+    return OmegaConf.create(
+        {"alpha": 0.5, "tracking": {"uri": None, "experiment": experiment, "run_name": None}}
+    )
+
+
+def only_run(client: MlflowClient):
+    (exp,) = [e for e in client.search_experiments() if e.name == "chapter.test"]
+    (run,) = client.search_runs([exp.experiment_id])
+    return run
+
+
+def test_a_block_that_completes_ends_finished_with_config_params_and_tags(store_uri, client):
+    with chapter_run(store_uri, config(), "demo", overrides=["alpha=0.5"]):
+        pass
+    run = only_run(client)
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "demo"
+    assert run.data.params["alpha"] == "0.5"
+    assert run.data.tags["scratchnet.chapter"] == "demo"
+    assert run.data.tags["scratchnet.overrides"] == "alpha=0.5"
+    assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["config.yaml"]
+
+
+def test_a_block_that_raises_ends_failed(store_uri, client):
+    with pytest.raises(ZeroDivisionError), chapter_run(store_uri, config(), "demo"):
+        _ = 1 / 0
+    assert only_run(client).info.status == "FAILED"
+
+
+def test_ctrl_c_ends_killed(store_uri, client):
+    with pytest.raises(KeyboardInterrupt), chapter_run(store_uri, config(), "demo"):
+        raise KeyboardInterrupt
+    assert only_run(client).info.status == "KILLED"
+
+
+def test_a_child_run_names_its_parent(store_uri, client):
+    with (
+        chapter_run(store_uri, config(), "demo", name="parent") as parent,
+        chapter_run(store_uri, config(), "demo", name="child", parent_run_id=parent.run_id),
+    ):
+        pass
+    exp = client.get_experiment_by_name("chapter.test")
+    (child,) = client.search_runs([exp.experiment_id], "attributes.run_name = 'child'")
+    assert child.data.tags["mlflow.parentRunId"] == parent.run_id
+
+
+def test_a_long_series_goes_in_calls_of_at_most_1000_metrics(store_uri, client, monkeypatch):
+    sizes = []
+    original = MlflowClient.log_batch
+
+    def spy(self, run_id, metrics=(), **kwargs):
+        sizes.append(len(metrics))
+        return original(self, run_id, metrics=metrics, **kwargs)
+
+    with chapter_run(store_uri, config(), "demo") as run:
+        monkeypatch.setattr(MlflowClient, "log_batch", spy)
+        run.log_series("loss", [float(i) for i in range(2500)], first_step=1)
+    assert sizes == [1000, 1000, 500]
+    history = client.get_metric_history(run.run_id, "loss")
+    assert sorted(m.step for m in history) == list(range(1, 2501))
+
+
+def test_non_finite_series_values_are_left_out_and_described_in_a_tag(store_uri, client):
+    with chapter_run(store_uri, config(), "demo") as run:
+        run.log_series("distance", [5.0, float("inf"), float("nan"), 1.0])
+    steps = sorted(m.step for m in client.get_metric_history(run.run_id, "distance"))
+    assert steps == [0, 3]
+    note = only_run(client).data.tags["distance.nonfinite"]
+    assert note == "2 non-finite values not logged; first at step 1: inf"
+
+
+def test_a_non_finite_metric_becomes_a_tag_of_the_same_name(store_uri, client):
+    with chapter_run(store_uri, config(), "demo") as run:
+        run.log_metrics({"finite": 1.5, "cee": float("inf")})
+    data = only_run(client).data
+    assert data.metrics == {"finite": 1.5}
+    assert data.tags["cee"] == "inf"
+
+
+def test_figures_are_uploaded_as_png(store_uri, client):
+    history = [{"epoch": 0, "train_acc": 0.1, "test_acc": 0.1, "train_loss": 2, "test_loss": 2}]
+    with chapter_run(store_uri, config(), "demo") as run:
+        run.log_figures({"curves": learning_curve_figure(history)})
+    paths = {a.path for a in client.list_artifacts(run.run_id)}
+    assert paths == {"config.yaml", "curves.png"}
+
+
+def test_chunks_cut_a_sequence_into_slices_of_at_most_the_limit():
+    assert [len(c) for c in ct.chunks(list(range(2001)), 1000)] == [1000, 1000, 1]
+    assert list(ct.chunks([], 1000)) == []
