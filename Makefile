@@ -21,9 +21,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## create .venv and install scratchnet with its dev tools
 
-demo: $(STAMP)  ## the lr x batch x hidden study on digits, in parallel, recorded in mlruns/
-	$(BIN)/scratchnet-train -m experiment=lr_batch_hidden hydra/launcher=joblib trainer.progress=false
-	@echo "Review it: make ui, then open http://$(UI_HOST):$(UI_PORT) (experiment lr_batch_hidden)"
+STUDY ?= lr_batch_hidden
+
+demo: $(STAMP)  ## run the lr x batch x hidden study on digits in parallel, then its report
+	$(BIN)/scratchnet-train -m experiment=$(STUDY) hydra/launcher=joblib trainer.progress=false
+	$(BIN)/scratchnet-report --experiment $(STUDY)
+	@echo "Review the runs: make ui, then open http://$(UI_HOST):$(UI_PORT) (experiment $(STUDY))"
 
 test: $(STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -1,0 +1,160 @@
+"""Sweep-level analysis: diagnose every run, then ask how the results depend on each factor."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS, Diagnosis, diagnose
+from scratchnet.analysis.thresholds import Thresholds
+
+FACTORS = ("lr", "batch_size", "hidden_size", "train_size")
+FACTOR_LABELS = {
+    "lr": "learning rate",
+    "batch_size": "batch size",
+    "hidden_size": "hidden size",
+    "train_size": "training-set size",
+    "seed": "seed",
+}
+SHORT = {"lr": "lr", "batch_size": "bs", "hidden_size": "h", "train_size": "n", "seed": "seed"}
+DIAGNOSIS_FIELDS = [f.name for f in dataclasses.fields(Diagnosis)]
+INT_FIELDS = ("epochs_logged", "last_epoch", "best_epoch", "overfit_onset")
+OUTCOMES = ("best_test_acc", "final_test_acc", "gap_acc_final", "gap_loss_final")
+
+
+def diagnose_runs(
+    runs: pd.DataFrame, history: pd.DataFrame, t: Thresholds = DEFAULT_THRESHOLDS
+) -> pd.DataFrame:
+    """`runs` with the diagnosis columns added (NA where a run has no finite epoch)."""
+    by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
+    rows = []
+    for run in runs.itertuples(index=False):
+        h = by_run.get(run.run_id)
+        diverged_epoch = None if pd.isna(run.diverged_epoch) else int(run.diverged_epoch)
+        d = None
+        if h is not None:
+            d = diagnose(h, diverged=bool(run.diverged), diverged_epoch=diverged_epoch, t=t)
+        rows.append(dataclasses.asdict(d) if d is not None else dict.fromkeys(DIAGNOSIS_FIELDS))
+    found = pd.DataFrame(rows, columns=DIAGNOSIS_FIELDS, index=runs.index)
+    for name in INT_FIELDS:
+        found[name] = pd.to_numeric(found[name]).astype("Int64")
+    numeric = [n for n in DIAGNOSIS_FIELDS if n not in (*INT_FIELDS, "verdict", "reason")]
+    found[numeric] = found[numeric].astype(float)
+    base = runs.drop(columns=[c for c in DIAGNOSIS_FIELDS if c in runs.columns])
+    return pd.concat([base, found], axis=1)
+
+
+def varied_factors(diag: pd.DataFrame) -> list[str]:
+    """The factors (lr, batch size, hidden size, train size) that take more than one value."""
+    return [f for f in FACTORS if f in diag and diag[f].nunique(dropna=False) > 1]
+
+
+def sorted_values(series: pd.Series) -> list[object]:
+    """Distinct values ascending, then None when some are missing (a full training set)."""
+    present = sorted(series.dropna().unique().tolist())
+    return present + ([None] if series.isna().any() else [])
+
+
+def format_value(factor: str, value: object) -> str:
+    """A factor's value for people: `0.1`, `64`, and `full` for an unset train size."""
+    if value is None or pd.isna(value):
+        return "full" if factor == "train_size" else "—"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def config_label(row: pd.Series, factors: list[str]) -> str:
+    """`lr=0.1 bs=64 h=50`: the row's values of `factors` (all factors when none vary)."""
+    factors = factors or [f for f in FACTORS if f in row.index]
+    return " ".join(f"{SHORT.get(f, f)}={format_value(f, row[f])}" for f in factors)
+
+
+def repeats_seeds(diag: pd.DataFrame) -> bool:
+    """True when some configuration was run with more than one seed."""
+    keys = varied_factors(diag)
+    if "seed" not in diag or diag.empty:
+        return False
+    if not keys:
+        return diag["seed"].nunique() > 1
+    counts = diag.groupby(keys, dropna=False)["seed"].nunique()
+    return bool((counts > 1).any())
+
+
+def usable(diag: pd.DataFrame) -> pd.DataFrame:
+    """Runs that finished without diverging: the ones whose numbers can be averaged."""
+    finished = diag["status"] == "FINISHED" if "status" in diag else True
+    return diag[diag["verdict"].notna() & (diag["verdict"] != "diverged") & finished]
+
+
+def effect_table(diag: pd.DataFrame, factor: str) -> pd.DataFrame:
+    """Per value of `factor`: counts by verdict, mean outcomes and median onset.
+
+    Means are over runs that finished without diverging; `onset_median` is over those of
+    them with an onset.
+    """
+    rows = []
+    for value, group in diag.groupby(factor, dropna=False, sort=True):
+        ok = usable(group)
+        onsets = ok["overfit_onset"].dropna()
+        row: dict[str, object] = {
+            factor: value,
+            "runs": len(group),
+            "diverged": int((group["verdict"] == "diverged").sum()),
+            "underfit": int((group["verdict"] == "underfit").sum()),
+            "overfit": int((group["verdict"] == "overfit").sum()),
+            "good_fit": int((group["verdict"] == "good_fit").sum()),
+        }
+        for key in OUTCOMES:
+            row[f"{key}_mean"] = float(ok[key].mean()) if len(ok) else np.nan
+        row["onsets"] = len(onsets)
+        row["onset_median"] = float(onsets.median()) if len(onsets) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def effect_tables(diag: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """An effect table for every factor the sweep varies."""
+    return {f: effect_table(diag, f) for f in varied_factors(diag)}
+
+
+def seed_spread(diag: pd.DataFrame) -> pd.DataFrame | None:
+    """Per configuration repeated over seeds: mean/std/min/max of the outcomes; else None."""
+    if not repeats_seeds(diag):
+        return None
+    ok = usable(diag).copy()
+    keys = varied_factors(diag) or ["dataset"]
+    rows = []
+    for values, group in ok.groupby(keys, dropna=False, sort=True):
+        values = values if isinstance(values, tuple) else (values,)
+        row: dict[str, object] = dict(zip(keys, values, strict=True))
+        row["seeds"] = int(group["seed"].nunique())
+        for key in ("best_test_acc", "final_test_acc", "gap_acc_final"):
+            series = group[key]
+            row[f"{key}_mean"] = float(series.mean())
+            row[f"{key}_std"] = float(series.std(ddof=1)) if len(series) > 1 else np.nan
+            row[f"{key}_min"] = float(series.min())
+            row[f"{key}_max"] = float(series.max())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ranked(diag: pd.DataFrame) -> pd.DataFrame:
+    """Runs with a diagnosis, best first: test accuracy at the best epoch, then smaller gap."""
+    have = diag[diag["verdict"].notna()]
+    out = have.sort_values(
+        ["best_test_acc", "gap_acc_final", "name", "run_id"],
+        ascending=[False, True, True, True],
+        kind="stable",
+        na_position="last",
+    ).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def verdict_counts(diag: pd.DataFrame) -> dict[str, int]:
+    """How many runs got each verdict (all four, zeros included), plus `no data`."""
+    counts = {v: int((diag["verdict"] == v).sum()) for v in ("good_fit", "overfit", "underfit")}
+    counts["diverged"] = int((diag["verdict"] == "diverged").sum())
+    counts["no data"] = int(diag["verdict"].isna().sum())
+    return counts
