@@ -3,18 +3,27 @@
 import hashlib
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from scratchnet.data.datasets import DATASETS
 from scratchnet.errors import ConfigError
 
 SAMPLINGS = ("shuffle", "with_replacement")
 ACTIVATIONS = ("sigmoid", "relu")
 DTYPES = ("float32", "float64")
-URI_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "postgresql+psycopg2", "databricks")
+# No "file": MLflow 3 refuses file stores (they are read-only, kept for migration).
+URI_SCHEMES = ("sqlite", "http", "https", "postgresql", "postgresql+psycopg2", "databricks")
+URI_ALLOWED = "sqlite:///path/to/mlflow.db, http(s)://host:port, postgresql://..."
+SQLITE_MAGIC = b"SQLite format 3\x00"
+MODELS = ("two_layer_net",)
+TRAINERS = ("sgd",)
 # Settings that change how a run is recorded or shown, not what it computes.
 NON_IDENTITY_KEYS = ("tracking", "sweep", "trainer.progress")
 
@@ -109,6 +118,9 @@ def _check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first bad value; checks what the schema's types cannot."""
     t, m, d = cfg.trainer, cfg.model, cfg.data
+    _check_choice("data.name", d.name, tuple(sorted(DATASETS)))
+    _check_choice("model.name", m.name, MODELS)
+    _check_choice("trainer.name", t.name, TRAINERS)
     _check_positive("trainer.lr", t.lr, integer=False)
     _check_positive("trainer.batch_size", t.batch_size, integer=True)
     _check_positive("trainer.eval_chunk_size", t.eval_chunk_size, integer=True)
@@ -149,11 +161,45 @@ def _check_tracking_uri(uri: str | None) -> None:
         return
     scheme, sep, rest = uri.partition(":")
     if not sep or scheme not in URI_SCHEMES or not rest.strip("/"):
-        _fail(
-            "tracking.uri",
-            uri,
-            "sqlite:///path/to/mlflow.db, http(s)://host:port, postgresql://...",
-        )
+        _fail("tracking.uri", uri, URI_ALLOWED)
+    if scheme == "sqlite":
+        _check_sqlite_uri(uri)
+
+
+def _check_sqlite_uri(uri: str) -> None:
+    """A SQLite store is an absolute path whose folder can be made, in a writable file system.
+
+    Only reads the file system: the folder is created later, by `tracking.resolve_uri`.
+    """
+    if not uri.startswith("sqlite:///"):
+        _fail("tracking.uri", uri, "sqlite:///relative/path.db or sqlite:////absolute/path.db")
+    db = Path(uri.removeprefix("sqlite:///")).expanduser().absolute()
+    allowed = "a sqlite:/// path to a database file in a writable folder"
+    if db.is_dir():
+        _fail("tracking.uri", uri, f"{allowed}; {db} is a folder")
+    if db.is_file():
+        with db.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            _fail("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
+    folder = db.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        _fail("tracking.uri", uri, f"{allowed}; {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or not _accepts_files(folder):
+        _fail("tracking.uri", uri, f"{allowed}; {folder} is not writable")
+
+
+def _accepts_files(folder: Path) -> bool:
+    """True if a file can be created in `folder` (os.access says yes to root on /proc, /sys)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".scratchnet-probe-", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True
 
 
 def check_batch_size(batch_size: int, train_size: int) -> None:

@@ -4,7 +4,10 @@ Everything that can be checked is checked before an MLflow run exists, so bad in
 no run behind; once a run exists it always ends FINISHED, FAILED or KILLED.
 """
 
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +23,13 @@ from scratchnet.tracking import (
     TAG_PREFIX,
     RunRecorder,
     git_state,
+    mask_overrides,
+    mask_tree,
     resolve_uri,
     run_name,
     weights_npz,
 )
-from scratchnet.train import Callback, TrainResult, train
+from scratchnet.train import Callback, TrainPlan, TrainResult, train
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -86,7 +91,7 @@ def run_tags(
         f"{TAG_PREFIX}dataset": data.name,
         f"{TAG_PREFIX}dataset_digest": data.digest,
         f"{TAG_PREFIX}config_hash": config_hash(cfg),
-        f"{TAG_PREFIX}overrides": " ".join(overrides),
+        f"{TAG_PREFIX}overrides": " ".join(mask_overrides(overrides)),
         f"{TAG_PREFIX}study": cfg.study.name,
         "seed": str(cfg.seed),
     }
@@ -104,22 +109,29 @@ def run(
 ) -> RunOutcome:
     """Validate, load, train and record one run; KeyboardInterrupt ends the run KILLED."""
     validate_config(cfg)
-    uri = resolve_uri(cfg.tracking.uri) if cfg.tracking.enabled else None
     data = load_data(cfg)
     check_batch_size(cfg.trainer.batch_size, len(data.x_train))
+    # Only now is the store touched (created if new): bad input leaves no trace in it.
+    uri = resolve_uri(cfg.tracking.uri) if cfg.tracking.enabled else None
     net = build_net(cfg, data)
     name = name_of(cfg)
     callbacks: list[Callback] = [ProgressBar(name, enabled=cfg.trainer.progress)]
     callbacks.extend(extra_callbacks)
 
-    recorder = None
-    if uri is not None:
-        tags = run_tags(cfg, data, overrides, parent_run_id)
-        recorder = RunRecorder.start(
-            uri, cfg.tracking.experiment, name, flatten(cfg), tags, cfg.tracking.flush_seconds
-        )
-        callbacks.append(recorder.epoch_logger)
+    recorder: RunRecorder | None = None
     try:
+        if uri is not None:
+            tags = run_tags(cfg, data, overrides, parent_run_id)
+            with interrupts_deferred():
+                recorder = RunRecorder.start(
+                    uri,
+                    cfg.tracking.experiment,
+                    name,
+                    flatten(cfg),
+                    tags,
+                    cfg.tracking.flush_seconds,
+                )
+            callbacks.append(DeferInterrupts(recorder.epoch_logger))
         t = cfg.trainer
         result = train(
             net,
@@ -135,18 +147,70 @@ def run(
             callbacks=callbacks,
         )
         if recorder is not None:
-            record_outcome(recorder, cfg, net, result, name)
+            with interrupts_deferred():
+                record_outcome(recorder, cfg, net, result, name)
     except KeyboardInterrupt:
         if recorder is not None:
-            recorder.end("KILLED")
+            with interrupts_deferred():
+                recorder.end("KILLED")
         raise
     except BaseException:
         if recorder is not None:
-            recorder.end("FAILED")
+            with interrupts_deferred():
+                recorder.end("FAILED")
         raise
     if recorder is not None:
-        recorder.end("FINISHED")
+        with interrupts_deferred():
+            recorder.end("FINISHED")
     return RunOutcome(result, recorder.run_id if recorder else None, name)
+
+
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends: an interrupt never lands inside SQLite.
+
+    A KeyboardInterrupt raised inside MLflow's SQLAlchemy session leaves that connection's
+    write lock on the database, and every other process logging there gets `database is
+    locked` 20 s later. Here the signal is noted while the block runs and handled
+    once the block is done, by the handler that was in place (Python's raise KeyboardInterrupt;
+    SIG_IGN and SIG_DFL are left alone). Outside the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    held = {s: h for s in INTERRUPTS if callable(h := signal.getsignal(s))}
+    for signum in held:
+        signal.signal(signum, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
+    if pending:
+        held[pending[0]](pending[0], None)  # Python's handlers raise KeyboardInterrupt
+
+
+class DeferInterrupts(Callback):
+    """Runs another callback's hooks with interrupts held (see `interrupts_deferred`)."""
+
+    def __init__(self, inner: Callback) -> None:
+        self.inner = inner
+
+    def on_train_begin(self, plan: TrainPlan) -> None:
+        with interrupts_deferred():
+            self.inner.on_train_begin(plan)
+
+    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        with interrupts_deferred():
+            self.inner.on_epoch_end(epoch, metrics)
+
+    def on_train_end(self, result: TrainResult) -> None:
+        with interrupts_deferred():
+            self.inner.on_train_end(result)
 
 
 def record_outcome(
@@ -157,7 +221,8 @@ def record_outcome(
     if result.diverged:
         tags[f"{TAG_PREFIX}diverged_epoch"] = result.diverged_at
     recorder.set_tags(tags)
-    files = {"config.yaml": OmegaConf.to_yaml(cfg, resolve=True).encode()}
+    resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
+    files = {"config.yaml": OmegaConf.to_yaml(resolved).encode()}
     if cfg.tracking.log_weights and not result.diverged:
         files["weights.npz"] = weights_npz(net.params)
     if cfg.tracking.log_figure and result.history:

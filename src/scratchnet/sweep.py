@@ -4,31 +4,40 @@ The parent is created in the launching process before any job starts (so the SQL
 and the experiment exist before parallel workers touch them) and handed to jobs through
 `SCRATCHNET_SWEEP_PARENT` (not `MLFLOW_RUN_ID`, which would override the parent; mlflow#15713).
 A sweep is identified by its definition, so re-running the same command resumes it.
+MLflow is imported only when a sweep starts: Hydra loads this callback for single runs too,
+and a bad value should be reported before the second it takes to import MLflow.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
 import logging
 import math
 import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.experimental.callback import Callback as HydraCallback
-from mlflow.entities import Metric, Param, Run, RunTag
-from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, OmegaConf
 
-from scratchnet.config import config_hash
-from scratchnet.errors import ScratchnetError
+from scratchnet.cli.errors import USAGE_ERRORS, fail, one_line
+from scratchnet.config import check_batch_size, config_hash, validate_config
+from scratchnet.errors import ConfigError
 from scratchnet.interrupt import install_sigterm_handler
-from scratchnet.tracking import TAG_PREFIX, get_or_create_experiment, resolve_uri
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
 
 log = logging.getLogger("scratchnet.sweep")
 
+TAG_PREFIX = "scratchnet."  # scratchnet.tracking.TAG_PREFIX, without importing MLflow
 PARENT_ENV = "SCRATCHNET_SWEEP_PARENT"
 SWEEP_ID_ENV = "SCRATCHNET_SWEEP_ID"
 PARENT_TAG = "mlflow.parentRunId"
@@ -66,6 +75,73 @@ def grid_size(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> in
                 return None
             sizes.append(len(list(parsed.sweep_string_iterator())))
     return math.prod(sizes)
+
+
+def sweep_arguments(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> list[Override]:
+    """The sweeper's params then the command line's overrides, parsed as BasicSweeper does."""
+    args = [f"{k}={v}" for k, v in sweeper_params.items()] + list(overrides)
+    loader = GlobalHydra.instance().hydra.config_loader if GlobalHydra.instance().hydra else None
+    return OverridesParser.create(config_loader=loader).parse_overrides(args)
+
+
+def grid_jobs(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> list[list[str]]:
+    """Every job's overrides, in launch order; ConfigError for a sweep over no values."""
+    parsed = sweep_arguments(overrides, sweeper_params)
+    for o in parsed:
+        if o.is_discrete_sweep() and not list(o.sweep_string_iterator()):
+            key = o.get_key_element()
+            raise ConfigError(
+                f"{o.input_line} sweeps over no values "
+                f"(allowed: one value or more, e.g. {key}=a,b or {key}=range(1,4))"
+            )
+    (jobs,) = BasicSweeper.split_arguments(parsed, None)
+    return jobs
+
+
+def check_sweep(config: DictConfig) -> int:
+    """Compose and check every job of a grid sweep, before any run exists; returns the job count.
+
+    Each job is composed as the launcher will compose it (Hydra's config loader with the job's
+    overrides) and checked as `run.run` checks it (values, data, batch size against the data),
+    so a bad value anywhere in the grid stops the sweep before its parent run is created.
+    Other sweepers (e.g. Optuna) choose their jobs as they go: only the base config is checked.
+    """
+    hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    if hydra is None or not sweeper.endswith(".BasicSweeper"):
+        check_job(config, {})
+        return 1
+    found = OmegaConf.select(config, "hydra.sweeper.params")
+    params = OmegaConf.to_container(found, resolve=False) if found is not None else {}
+    overrides = list(config.hydra.overrides.task)
+    jobs = grid_jobs(overrides, params)
+    swept = {
+        o.get_key_element() for o in sweep_arguments(overrides, params) if o.is_sweep_override()
+    }
+    train_sizes: dict[str, int] = {}
+    for number, job_overrides in enumerate(jobs):
+        try:
+            job = hydra.config_loader.load_sweep_config(config, list(job_overrides))
+            check_job(job, train_sizes)
+        except USAGE_ERRORS as err:
+            varied = [o for o in job_overrides if o.split("=", 1)[0] in swept]
+            raise ConfigError(
+                f"{one_line(err)}; in sweep job #{number} of {len(jobs)}: {' '.join(varied)}"
+            ) from None
+    return len(jobs)
+
+
+def check_job(cfg: DictConfig, train_sizes: dict[str, int]) -> None:
+    """`validate_config`, then the data and batch-size checks (each dataset loaded once)."""
+    from scratchnet.run import load_data  # run imports the trainer: only when a sweep starts
+
+    validate_config(cfg)
+    data_key = json.dumps(
+        [OmegaConf.to_container(cfg.data, resolve=True), cfg.seed], sort_keys=True, default=str
+    )
+    if data_key not in train_sizes:
+        train_sizes[data_key] = len(load_data(cfg).x_train)
+    check_batch_size(cfg.trainer.batch_size, train_sizes[data_key])
 
 
 def find_sweep_parent(client: MlflowClient, experiment_id: str, sid: str) -> Run | None:
@@ -107,6 +183,19 @@ def mark_dead_runs_failed(client: MlflowClient, runs: Iterable[Run]) -> list[str
     return dead
 
 
+def mark_interrupted_runs_killed(client: MlflowClient, runs: Iterable[Run]) -> list[str]:
+    """Runs still RUNNING when their sweep is interrupted were stopped with it: KILLED.
+
+    A parallel launcher ends its workers when the sweep is interrupted (joblib's loky sends
+    SIGKILL), so their runs cannot close themselves; their logged epochs are kept.
+    """
+    stopped = [r.info.run_id for r in runs if r.info.status == "RUNNING"]
+    for run_id in stopped:
+        client.set_terminated(run_id, status="KILLED")
+        client.set_tag(run_id, f"{TAG_PREFIX}failure", "still RUNNING when its sweep was stopped")
+    return stopped
+
+
 @dataclass(frozen=True)
 class SweepSummary:
     """Counts by outcome and the best runs, as logged on the parent at the sweep's end."""
@@ -145,6 +234,8 @@ def summarize(client: MlflowClient, runs: Sequence[Run]) -> SweepSummary:
 
 def log_summary(client: MlflowClient, parent_id: str, summary: SweepSummary) -> None:
     """Counts as parent metrics, the best runs as parent tags."""
+    from mlflow.entities import Metric, RunTag
+
     counts = {
         "runs_finished": summary.finished,
         "runs_failed": summary.failed,
@@ -173,10 +264,10 @@ class MlflowSweepCallback(HydraCallback):
         # Hydra turns a callback's exceptions into warnings and goes on; a sweep without its
         # parent run must not start, so errors leave through SystemExit instead.
         try:
+            check_sweep(config)
             self._start(config)
-        except ScratchnetError as err:
-            print(f"scratchnet-train: error: {err}", file=sys.stderr)
-            raise SystemExit(2) from err
+        except USAGE_ERRORS as err:
+            fail("scratchnet-train", err)  # one line on stderr, SystemExit(2)
         except Exception as err:
             message = f"scratchnet-train: cannot create the sweep's parent run: {err!r}"
             raise SystemExit(message) from err
@@ -184,6 +275,10 @@ class MlflowSweepCallback(HydraCallback):
     def _start(self, config: DictConfig) -> None:
         if not config.tracking.enabled:
             return
+        from mlflow.tracking import MlflowClient
+
+        from scratchnet.tracking import get_or_create_experiment, resolve_uri
+
         uri = resolve_uri(config.tracking.uri)
         self.client = MlflowClient(tracking_uri=uri)
         experiment_id = get_or_create_experiment(self.client, uri, config.tracking.experiment)
@@ -226,14 +321,19 @@ class MlflowSweepCallback(HydraCallback):
             f"{TAG_PREFIX}study_description": study.description,
         }
         run = self.client.create_run(experiment_id, run_name=name, tags=tags)
+        from scratchnet.tracking import mask_overrides, mask_tree
+
         size = grid_size(overrides, params)
         definition = {
-            "sweep.overrides": " ".join(definition_overrides(overrides)) or "(none)",
-            "sweep.params": json.dumps(params, sort_keys=True),
+            "sweep.overrides": " ".join(mask_overrides(definition_overrides(overrides)))
+            or "(none)",
+            "sweep.params": json.dumps(mask_tree(params), sort_keys=True),
             "sweep.grid_size": "unknown" if size is None else str(size),
             "sweep.launcher": str(config.hydra.launcher.get("_target_", "unknown")),
             "sweep.sweeper": str(config.hydra.sweeper.get("_target_", "unknown")),
         }
+        from mlflow.entities import Param
+
         self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in definition.items()])
         return run.info.run_id
 
@@ -256,7 +356,10 @@ def end_sweep(client: MlflowClient, parent_id: str, status: str) -> SweepSummary
     """Close the sweep: dead children FAILED, the summary logged, the parent ended `status`."""
     run = client.get_run(parent_id)
     runs = children(client, run.info.experiment_id, parent_id)
-    dead = mark_dead_runs_failed(client, runs) if status == "FINISHED" else []
+    if status == "KILLED":  # e.g. Ctrl-C: joblib/loky SIGKILLs its workers mid-run
+        dead = mark_interrupted_runs_killed(client, runs)
+    else:
+        dead = mark_dead_runs_failed(client, runs)
     if dead:
         runs = children(client, run.info.experiment_id, parent_id)
     summary = summarize(client, runs)
@@ -282,6 +385,10 @@ def end_active_sweeps(status: str) -> None:
 
 def finished_twin(cfg: DictConfig) -> Run | None:
     """A FINISHED run in `cfg`'s experiment that computed exactly this config, if any."""
+    from mlflow.tracking import MlflowClient
+
+    from scratchnet.tracking import resolve_uri
+
     uri = resolve_uri(cfg.tracking.uri)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(cfg.tracking.experiment)

@@ -1,13 +1,17 @@
 """MLflow: the store, run naming, params, per-epoch metrics, tags and artifacts of one run."""
 
+import fcntl
+import hashlib
 import io
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -27,8 +31,14 @@ TAG_PREFIX = "scratchnet."
 
 
 def resolve_uri(uri: str | None) -> str:
-    """`None` means the repo's store; a SQLite file needs a writable folder (made if absent)."""
+    """`None` means the repo's store; a SQLite file needs a writable folder (made if absent).
+
+    A tracking server must accept connections: MLflow's client would otherwise retry for
+    minutes before failing.
+    """
     uri = uri or default_tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        check_server(uri)
     db = sqlite_path(uri)
     if db is not None:
         try:
@@ -41,7 +51,49 @@ def resolve_uri(uri: str | None) -> str:
             raise ConfigError(
                 f"tracking.uri={uri!r}: {db} is not writable (allowed: a writable path)"
             )
+        init_sqlite_store(uri)
     return uri
+
+
+_READY_STORES: set[str] = set()
+
+
+def init_sqlite_store(uri: str) -> None:
+    """Open a SQLite store first under an exclusive lock, so a new one is created only once.
+
+    MLflow's tracking store (3.17) creates the tables of an empty database without a lock, so
+    processes opening a brand-new store at once race ("table ... already exists", a half-made
+    schema). Each process's first opening of a store waits its turn here; later ones do not.
+    """
+    if uri in _READY_STORES:
+        return
+    db = Path(unquote(uri.removeprefix("sqlite:///"))).expanduser().absolute()
+    key = hashlib.sha256(str(db).encode()).hexdigest()[:16]
+    with (Path(tempfile.gettempdir()) / f"scratchnet-store-{key}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            MlflowClient(tracking_uri=uri)  # creates the schema and default experiment if absent
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    _READY_STORES.add(uri)
+
+
+def check_server(uri: str, timeout: float = 5.0) -> None:
+    """Raise ConfigError unless something accepts TCP connections at the URI's host and port."""
+    parsed = urlparse(uri)
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError as err:
+        raise ConfigError(f"tracking.uri={uri!r}: {err} (allowed: http(s)://host:port)") from err
+    try:
+        with socket.create_connection((parsed.hostname or "", port), timeout=timeout):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(
+            f"tracking.uri={uri!r}: no tracking server answers at {parsed.hostname}:{port} "
+            f"({reason}); start one with `make server` or pass tracking.uri=..."
+        ) from err
 
 
 def _writable(path: Path) -> bool:
@@ -101,6 +153,26 @@ def git_state(root: Path | None = None) -> tuple[str, bool]:
 def mask_secrets(params: Mapping[str, str]) -> dict[str, str]:
     """Replace the values of keys that look like secrets (password, token, secret, key)."""
     return {k: (MASK if SECRET_KEY.search(k) else v) for k, v in params.items()}
+
+
+def mask_overrides(overrides: Iterable[str]) -> list[str]:
+    """Hydra overrides with secret-looking values masked: `+db.password=x` -> `+db.password=***`."""
+    masked = []
+    for override in overrides:
+        key, sep, _ = override.partition("=")
+        secret = sep and SECRET_KEY.search(key.lstrip("+~"))
+        masked.append(f"{key}={MASK}" if secret else override)
+    return masked
+
+
+def mask_tree(node: Any, key: str = "") -> Any:
+    """A copy of a nested config (dicts and lists) with the values under secret-looking keys
+    masked, as the resolved `config.yaml` artifact is written."""
+    if isinstance(node, Mapping):
+        return {k: mask_tree(v, f"{key}.{k}" if key else str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [mask_tree(v, key) for v in node]
+    return MASK if key and SECRET_KEY.search(key) and node is not None else node
 
 
 def run_name(

@@ -1,19 +1,35 @@
 """Mini-batch SGD as in the chapter: pure, returns the per-epoch history, reports via callbacks.
 
 Nothing here knows about MLflow or Hydra; whoever calls `train` decides where metrics go.
+
+Speed: with integer labels, `train` runs the steps and evaluations through a
+`scratchnet.nn.two_layer_net.Workspace` (preallocated float32 buffers, in-place ufuncs, no
+second forward pass); `sgd_step` and `evaluate` without a workspace are the plain reference.
+BLAS threads are set per phase: the per-step matmuls (batch x 784 x 50) are too small to
+share between cores, where waking and syncing a second thread costs more than it saves and,
+when another process holds the other core, costs 3-10x the step itself; the full-set
+evaluation matmuls are big enough to use every core. Fixing the step's thread count also
+keeps a run bit-identical whatever the machine's core count (OpenBLAS sums in a different
+order with another thread count). `benchmarks/run.py` measures all of it.
 """
 
+import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
+from scratchnet.nn.two_layer_net import Workspace
 
 SAMPLINGS = ("shuffle", "with_replacement")
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
+STEP_BLAS_THREADS = 1  # per-iteration matmuls: one thread (see the module docstring)
+EVAL_BLAS_THREADS = None  # full-set evaluation: the BLAS default, every core
 
 
 @dataclass(frozen=True)
@@ -85,14 +101,23 @@ def batch_indices(
         if sampling == "shuffle":
             order = rng.permutation(n)
             yield epoch, [order[i * b : (i + 1) * b] for i in range(count)]
-        else:
-            yield epoch, [rng.integers(0, n, size=b) for _ in range(count)]
+        else:  # one draw for the epoch: the same numbers as `count` draws of `b`
+            yield epoch, list(rng.integers(0, n, size=(count, b)))
 
 
-def evaluate(net: TwoLayerNet, data: Dataset, chunk_size: int) -> dict[str, float]:
-    """Loss and accuracy on the full train and test sets, and the generalization gaps."""
-    train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
-    test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
+def evaluate(
+    net: TwoLayerNet, data: Dataset, chunk_size: int, workspace: Workspace | None = None
+) -> dict[str, float]:
+    """Loss and accuracy on the full train and test sets, and the generalization gaps.
+
+    With a `workspace` (integer labels only) the forward passes reuse its buffers.
+    """
+    if workspace is None:
+        train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
+        test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
+    else:
+        train_loss, train_acc = workspace.evaluate(data.x_train, data.t_train, chunk_size)
+        test_loss, test_acc = workspace.evaluate(data.x_test, data.t_test, chunk_size)
     return {
         "train_loss": train_loss,
         "train_acc": train_acc,
@@ -112,8 +137,19 @@ def is_diverged(
     return bool(initial and factor and metrics["train_loss"] > factor * initial["train_loss"])
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's thread pools, inspected once (a fresh inspection takes ~0.5 ms)."""
+    return ThreadpoolController()
+
+
+def blas_threads(limit: int | None) -> AbstractContextManager:
+    """A context running BLAS with at most `limit` threads; None leaves the default alone."""
+    return nullcontext() if limit is None else _blas().limit(limits=limit, user_api="blas")
+
+
 def sgd_step(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, lr: float) -> None:
-    """One update W <- W - lr * dL/dW, in place, with backprop gradients."""
+    """One update W <- W - lr * dL/dW, in place, with backprop gradients (the reference path)."""
     grads = net.gradient(x, t)
     step = net.params["W1"].dtype.type(lr)
     for key, grad in grads.items():
@@ -134,21 +170,29 @@ def train(
     eval_chunk_size: int = 10000,
     divergence_factor: float | None = 3.0,
     callbacks: Sequence[Callback] = (),
+    step_threads: int | None = STEP_BLAS_THREADS,
+    eval_threads: int | None = EVAL_BLAS_THREADS,
 ) -> TrainResult:
     """Train `net` in place; evaluate at epoch 0 and after every epoch; stop on a non-finite loss.
 
     Batches are drawn from `seed` (its spawn key 1; key 0 is for weight initialisation).
     Diverged: a loss is NaN/inf, or the train loss exceeds `divergence_factor` times its
     epoch-0 value (cross-entropy saturates at -log(delta) ~ 16, so blow-ups stay finite).
+    `step_threads` and `eval_threads` cap the BLAS threads of the updates and of the
+    evaluations (None: the BLAS default); callbacks run outside both caps.
     """
     plan = make_plan(len(data.x_train), batch_size, epochs, iters_num)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
     result = TrainResult()
+    int_labels = data.t_train.ndim == 1 and data.t_test.ndim == 1
+    workspace = Workspace(net) if int_labels else None  # one-hot labels: the reference path
+    x, t = data.x_train, data.t_train
     for cb in callbacks:
         cb.on_train_begin(plan)
 
     def record(epoch: int) -> bool:
-        metrics = evaluate(net, data, eval_chunk_size)
+        with blas_threads(eval_threads):
+            metrics = evaluate(net, data, eval_chunk_size, workspace)
         if is_diverged(metrics, result.history[0] if result.history else None, divergence_factor):
             result.diverged_at = epoch
             return False
@@ -160,8 +204,12 @@ def train(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         if record(0):
             for epoch, batches in batch_indices(plan, sampling, rng):
-                for idx in batches:
-                    sgd_step(net, data.x_train[idx], data.t_train[idx], lr)
+                with blas_threads(step_threads):
+                    for idx in batches:
+                        if workspace is not None:
+                            workspace.step(x, t, idx, lr)
+                        else:
+                            sgd_step(net, x[idx], t[idx], lr)
                 result.iterations += len(batches)
                 if not record(epoch):
                     break

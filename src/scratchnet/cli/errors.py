@@ -2,10 +2,18 @@
 
 import dataclasses
 import sys
+import typing
 from collections.abc import Callable
+from types import UnionType
+from typing import Union
 
 from hydra.errors import HydraException, MissingConfigException
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    OmegaConfBaseException,
+    ValidationError,
+)
 
 from scratchnet.errors import ScratchnetError
 
@@ -27,13 +35,32 @@ def _allowed(err: BaseException) -> str:
     schema = getattr(err, "object_type", None)
     if isinstance(err, ConfigKeyError | ConfigAttributeError) and dataclasses.is_dataclass(schema):
         return f"allowed keys: {', '.join(f.name for f in dataclasses.fields(schema))}"
+    if isinstance(err, ValidationError) and dataclasses.is_dataclass(schema):
+        kind = typing.get_type_hints(schema).get(str(getattr(err, "key", "")))
+        if kind is not None:
+            return f"allowed: {_describe_type(kind)}"
     return ""
 
 
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _describe_type(kind: object) -> str:
+    """`int | None` -> 'an integer or null', as the schema declares a field."""
+    members = typing.get_args(kind) if typing.get_origin(kind) in (UnionType, Union) else (kind,)
+    names = [_TYPE_NAMES.get(m, getattr(m, "__name__", str(m))) for m in members if m is not None]
+    names += ["null"] if type(None) in members else []
+    return " or ".join(dict.fromkeys(n for n in names if n != "NoneType"))
+
+
 def one_line(err: BaseException) -> str:
-    """The error's first line, its cause's first line and what is allowed, on one line."""
+    """The error's first line, its cause's first line and what is allowed, on one line.
+
+    An OSError cause ("[Errno 2] ...") is left out: the error's own message already says it.
+    """
     parts: list[str] = []
-    for seen in (err, err.__cause__):
+    cause = None if isinstance(err.__cause__, OSError) else err.__cause__
+    for seen in (err, cause):
         if seen is None:
             continue
         for text in (_first_line(seen), _allowed(seen)):
@@ -63,6 +90,10 @@ def run_cli(
             on_interrupt()
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception:  # a bug or a crash (e.g. a sweep worker killed): close, then show it all
+        if on_error is not None:
+            on_error()
+        raise
 
 
 def fail(prog: str, err: BaseException) -> None:

@@ -15,7 +15,6 @@ from scratchnet.config import register_configs, validate_config
 from scratchnet.errors import ScratchnetError
 from scratchnet.interrupt import install_sigterm_handler
 from scratchnet.paths import config_dir
-from scratchnet.run import run
 from scratchnet.sweep import PARENT_ENV, end_active_sweeps, finished_twin
 
 PROG = "scratchnet-train"
@@ -40,6 +39,9 @@ def train_job(cfg: DictConfig) -> Summary:
 
 
 def single_job(cfg: DictConfig, hydra_cfg: DictConfig) -> Summary:
+    validate_config(cfg)  # before importing MLflow (a second): bad values are reported at once
+    from scratchnet.run import run
+
     outcome = run(cfg, overrides=list(hydra_cfg.overrides.task))
     return report(cfg, outcome.name, outcome.run_id, outcome.result)
 
@@ -61,6 +63,8 @@ def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> Summary:
     parent = os.environ.get(PARENT_ENV)
     if cfg.tracking.enabled and not parent:
         raise ScratchnetError(f"no sweep parent run (${PARENT_ENV} unset): see the errors above")
+    from scratchnet.run import run
+
     outcome = run(cfg, overrides=list(hydra_cfg.overrides.task), parent_run_id=parent)
     return report(cfg, outcome.name, outcome.run_id, outcome.result)
 

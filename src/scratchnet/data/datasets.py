@@ -20,6 +20,7 @@ from scratchnet.errors import ConfigError, DataError
 
 DOWNLOAD_TIMEOUT_S = 30.0
 CACHE_ENV = "SCRATCHNET_CACHE"
+MIRRORS_ENV = "SCRATCHNET_MIRRORS"
 
 IDX_STEMS = (
     "train-images-idx3-ubyte",
@@ -342,6 +343,15 @@ def _verified_payload(path: Path, expected: str) -> bytes | None:
     return payload if hashlib.sha256(payload).hexdigest() == expected else None
 
 
+def mirrors_of(spec: DatasetSpec) -> tuple[str, ...]:
+    """$SCRATCHNET_MIRRORS (space-separated base URLs, e.g. a local mirror) or the spec's own.
+
+    Whatever the mirror, every file is still checked against the spec's SHA-256.
+    """
+    env = os.environ.get(MIRRORS_ENV, "").split()
+    return tuple(m if m.endswith("/") else f"{m}/" for m in env) or spec.mirrors
+
+
 def _fetch(url: str, dest_dir: Path, stem: str) -> Path:
     """Download `url` into a new temp file in dest_dir and return its path (caller cleans up)."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".part", dir=dest_dir)
@@ -363,7 +373,7 @@ def _download_payload(spec: DatasetSpec, stem: str, dest: Path) -> bytes:
     """Download stem.gz from the first mirror that works, verify it, then os.replace to dest."""
     expected = spec.sha256[stem]
     failures = []
-    for mirror in spec.mirrors:
+    for mirror in mirrors_of(spec):
         url = f"{mirror}{stem}.gz"
         try:
             tmp = _fetch(url, dest.parent, stem)

@@ -181,3 +181,111 @@ class TwoLayerNet:
             "W2": z1.T @ dy,
             "b2": dy.sum(axis=0),
         }
+
+
+class Workspace:
+    """The trainer's fast path: `TwoLayerNet.gradient` and `evaluate` in reused buffers.
+
+    The chapter's math for a batch of N rows x with integer labels t:
+
+        a1 = x W1 + b1          z1 = h(a1)          (h = sigmoid or relu)
+        a2 = z1 W2 + b2         y  = softmax(a2)
+        L  = -1/N sum_n log(y[n, t_n] + delta)
+        d2 = dL/da2 = (y - onehot(t)) / N
+        dW2 = z1^T d2           db2 = sum_n d2
+        d1 = dL/da1 = (d2 W2^T) * h'(z1)       (sigmoid: z1 (1 - z1); relu: [z1 > 0])
+        dW1 = x^T d1            db1 = sum_n d1
+
+    `step` folds the learning rate into d2 (d2 = lr (y - onehot(t)) / N), so every product
+    after it is already lr * gradient and each update is one in-place subtraction. Arrays are
+    allocated once per row count and written by `out=` matmuls and in-place ufuncs in the
+    net's dtype: no per-step allocations of note, no float64 temporaries, and no second
+    forward pass for a loss nobody reads. The parameters are the net's own arrays, updated
+    in place, so `net.predict` and friends see every step.
+    """
+
+    def __init__(self, net: TwoLayerNet) -> None:
+        self.net = net
+        self.dtype = net.dtype
+        self._buffers: dict[tuple[int, bool], dict[str, NDArray]] = {}
+
+    def buffers(self, rows: int, backward: bool = False) -> dict[str, NDArray]:
+        """Arrays for `rows` rows (made on first use): z1 and y, plus x, d1, dW1, dW2 for a step."""
+        key = (rows, backward)
+        if key not in self._buffers:
+            (n_in, n_hidden), n_out = self.net.params["W1"].shape, self.net.params["W2"].shape[1]
+            shapes = {"z1": (rows, n_hidden), "y": (rows, n_out)}
+            if backward:
+                shapes |= {"x": (rows, n_in), "d1": (rows, n_hidden)}
+                shapes |= {"dW1": (n_in, n_hidden), "dW2": (n_hidden, n_out)}
+            arrays = {k: np.empty(shape, dtype=self.dtype) for k, shape in shapes.items()}
+            arrays["rows"] = np.arange(rows)
+            self._buffers[key] = arrays
+        return self._buffers[key]
+
+    def forward(self, x: NDArray, buf: dict[str, NDArray]) -> tuple[NDArray, NDArray]:
+        """z1 = h(x W1 + b1) and y = softmax(z1 W2 + b2), written into buf's z1 and y."""
+        p = self.net.params
+        z1, y = buf["z1"][: len(x)], buf["y"][: len(x)]
+        np.matmul(x, p["W1"], out=z1)
+        z1 += p["b1"]
+        if self.net.activation == "sigmoid":  # 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2
+            z1 *= 0.5
+            np.tanh(z1, out=z1)
+            z1 += 1
+            z1 *= 0.5
+        else:
+            np.maximum(z1, 0, out=z1)
+        np.matmul(z1, p["W2"], out=y)
+        y += p["b2"]
+        y -= y.max(axis=1, keepdims=True)  # softmax(a) = exp(a - max a) / sum exp(a - max a)
+        np.exp(y, out=y)
+        y /= y.sum(axis=1, keepdims=True)
+        return z1, y
+
+    def step(self, x: NDArray, t: NDArray, rows: NDArray, lr: float) -> None:
+        """One update W <- W - lr dL/dW on the batch x[rows] with integer labels t[rows]."""
+        p = self.net.params
+        n = len(rows)
+        buf = self.buffers(n, backward=True)
+        xb = buf["x"]
+        if x.dtype == self.dtype:
+            np.take(x, rows, axis=0, out=xb)
+        else:
+            xb[...] = x[rows]
+        z1, d2 = self.forward(xb, buf)
+        d2[buf["rows"], t[rows]] -= 1  # y - onehot(t)
+        d2 *= self.dtype.type(lr / n)  # lr dL/da2
+        np.matmul(z1.T, d2, out=buf["dW2"])
+        d1 = np.matmul(d2, p["W2"].T, out=buf["d1"])  # uses W2 before its update
+        p["W2"] -= buf["dW2"]
+        p["b2"] -= d2.sum(axis=0)
+        if self.net.activation == "sigmoid":  # h'(a1) = z1 (1 - z1)
+            d1 *= z1
+            np.subtract(1, z1, out=z1)
+            d1 *= z1
+        else:  # h'(a1) = [z1 > 0]
+            d1 *= z1 > 0
+        np.matmul(xb.T, d1, out=buf["dW1"])
+        p["W1"] -= buf["dW1"]
+        p["b1"] -= d1.sum(axis=0)
+
+    def evaluate(self, x: NDArray, t: NDArray, chunk_size: int) -> tuple[float, float]:
+        """(L, accuracy) over all rows, by chunks of at most chunk_size rows (t: int labels).
+
+        Matches `TwoLayerNet.evaluate`: L = -mean log(y[n, t_n] + 1e-7), accuracy = the
+        fraction of rows whose argmax y is t_n; the loss is summed in float64.
+        """
+        n = len(x)
+        if n == 0:
+            raise ValueError("evaluate needs at least one sample")
+        buf = self.buffers(min(chunk_size, n))
+        loss_sum, correct = 0.0, 0
+        for start in range(0, n, chunk_size):
+            xc, tc = x[start : start + chunk_size], t[start : start + chunk_size]
+            _, y = self.forward(np.asarray(xc, dtype=self.dtype), buf)
+            picked = y[buf["rows"][: len(tc)], tc]
+            picked += self.dtype.type(1e-7)
+            loss_sum -= float(np.log(picked).sum(dtype=np.float64))
+            correct += int(np.count_nonzero(y.argmax(axis=1) == tc))
+        return loss_sum / n, correct / n
