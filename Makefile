@@ -8,7 +8,9 @@ UI_HOST ?= 127.0.0.1
 UI_PORT ?= 5000
 LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
-.PHONY: help venv demo test lint format ui clean
+SERVER_PORT ?= 5000
+
+.PHONY: help venv demo test lint format ui server server-stop server-status clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -44,6 +46,15 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
 		--default-artifact-root $(CURDIR)/mlruns/artifacts --host $(UI_HOST) --port $(UI_PORT)
+
+server: $(STAMP)  ## MLflow tracking server on PostgreSQL in .server/ (port SERVER_PORT, 5000)
+	$(BIN)/python scripts/server.py start --port $(SERVER_PORT)
+
+server-stop:  ## stop the tracking server and its PostgreSQL; nothing is left running
+	$(BIN)/python scripts/server.py stop
+
+server-status:  ## is the tracking server up, on which ports
+	$(BIN)/python scripts/server.py status
 
 clean:  ## remove outputs/ and multirun/ (keeps mlruns/ and .venv)
 	rm -rf outputs multirun

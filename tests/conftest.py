@@ -1,16 +1,9 @@
-"""Shared fixtures: a real MLflow SQLite store per test, the CLI as a real subprocess."""
+"""Shared fixtures: a real MLflow SQLite store per test."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-
-REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
@@ -22,25 +15,3 @@ def store_uri(tmp_path: Path) -> str:
 @pytest.fixture
 def client(store_uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=store_uri)
-
-
-def run_cli(
-    *args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Run a console script (`scratchnet-train ...`) from the venv, in `cwd`."""
-    full_env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
-    full_env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [str(BIN / args[0]), *args[1:]],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=full_env,
-    )
-
-
-def all_runs(client: MlflowClient) -> list:
-    """Every run of every experiment in the store."""
-    ids = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs(ids, max_results=10000) if ids else []

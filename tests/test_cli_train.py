@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import BIN, all_runs, run_cli
+from harness import BIN, all_runs, run_cli
 from scratchnet.data import write_idx
 from scratchnet.train import METRICS
 

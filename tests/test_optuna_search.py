@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from conftest import BIN, REPO, all_runs
+from harness import BIN, REPO, all_runs
 from scratchnet.optuna_sweeper import batch_size, make_study, parse, search_space, trial_outcome
 from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG, grid_size
 

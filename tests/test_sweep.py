@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import BIN, all_runs, run_cli
+from harness import BIN, all_runs, run_cli
 from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG, definition_overrides, grid_size, sweep_id
 
 pytestmark = pytest.mark.slow

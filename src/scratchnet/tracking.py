@@ -117,7 +117,15 @@ def artifact_root_for(uri: str) -> str | None:
 
 def get_or_create_experiment(client: MlflowClient, uri: str, name: str) -> str:
     """The experiment's id, created if missing (tolerating a concurrent creator)."""
-    found = client.get_experiment_by_name(name)
+    try:
+        found = client.get_experiment_by_name(name)
+    except MlflowException as err:
+        if err.get_http_status_code() not in (401, 403):
+            raise
+        raise ConfigError(
+            f"tracking.uri={uri!r}: the server refuses us (HTTP {err.get_http_status_code()}); "
+            "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+        ) from err
     if found is not None:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)

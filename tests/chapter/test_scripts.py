@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from chapter_store import fresh_store
 
-from conftest import REPO, all_runs, run_cli
+from harness import REPO, all_runs, run_cli
 
 pytestmark = pytest.mark.slow
 

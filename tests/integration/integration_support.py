@@ -1,0 +1,252 @@
+"""Real servers for the integration tests: the PostgreSQL + MLflow stack and a bare MLflow UI.
+
+Every process started here is stopped by the context managers that start it, also when the
+test fails. (A helper module, not a conftest.py: a second conftest would shadow
+`from conftest import ...` in the other tests.)
+"""
+
+import contextlib
+import functools
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlflow.entities import Run
+from mlflow.tracking import MlflowClient
+
+from harness import REPO, all_runs, run_cli
+from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG
+
+SERVER_SCRIPT = REPO / "scripts" / "server.py"
+TINY = ("trainer.epochs=3", "data.train_size=200", "trainer.progress=false")
+EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
+ARTIFACTS = ("config.yaml", "learning_curves.png", "weights.npz")
+
+
+def postgres_missing() -> str | None:
+    """Why the PostgreSQL stack cannot run here, or None when it can."""
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not shutil.which("initdb"):
+        return "PostgreSQL is not installed (apt-get install postgresql)"
+    if os.geteuid() == 0 and not shutil.which("runuser"):
+        return "running as root needs runuser to start PostgreSQL as the postgres user"
+    if importlib.util.find_spec("psycopg") is None:
+        return "psycopg is not installed (pip install -e '.[server]')"
+    return None
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a (non-zombie) process with this id exists."""
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any live (non-zombie) process of the process group `pgid` is left."""
+    for entry in Path("/proc").iterdir():
+        fields = proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields and fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains `text`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline and pid_alive(int(proc.name)):
+            found.append(int(proc.name))
+    return found
+
+
+@contextlib.contextmanager
+def shared_tmp_dir(prefix: str) -> Iterator[Path]:
+    """A fresh folder that the `postgres` user can reach too (pytest's tmp is mode 700)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def server_script(folder: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    """Run `scripts/server.py --dir folder ...`."""
+    return subprocess.run(
+        [sys.executable, str(SERVER_SCRIPT), "--dir", str(folder), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@dataclass
+class Stack:
+    """A running PostgreSQL + MLflow server pair, as `server.py status --json` reports it."""
+
+    folder: Path
+    uri: str
+    port: int
+    pg_port: int
+    mlflow_pid: int
+    postgres_pid: int
+
+    def stop(self) -> subprocess.CompletedProcess:
+        return server_script(self.folder, "stop")
+
+
+@contextlib.contextmanager
+def server_stack(folder: Path) -> Iterator[Stack]:
+    """`server.py start` on free loopback ports; `server.py stop` on the way out, always."""
+    port, pg_port = free_port(), free_port()
+    try:
+        started = server_script(
+            folder, "start", "--port", str(port), "--pg-port", str(pg_port), "--workers", "1"
+        )
+        assert started.returncode == 0, started.stderr[-3000:]
+        status = json.loads(server_script(folder, "status", "--json").stdout)
+        yield Stack(
+            folder, status["uri"], port, pg_port, status["mlflow_pid"], status["postgres_pid"]
+        )
+    finally:
+        server_script(folder, "stop")
+
+
+@functools.cache
+def migrated_db(base: Path) -> Path:
+    """An empty, fully migrated MLflow SQLite database under `base`, made once per process."""
+    db = base / "integration-migrated-store" / "mlflow.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
+    return db
+
+
+def fresh_store(tmp_path: Path, base: Path) -> str:
+    """The URI of a new store at `tmp_path/store/mlflow.db`: a copy of the migrated one.
+
+    Creating a store runs MLflow's migrations (seconds per process); copying does not.
+    """
+    db = tmp_path / "store" / "mlflow.db"
+    db.parent.mkdir(exist_ok=True)
+    shutil.copyfile(migrated_db(base), db)
+    return f"sqlite:///{db}"
+
+
+@dataclass
+class Server:
+    """A `mlflow server` process started by `mlflow_ui`."""
+
+    url: str
+    proc: subprocess.Popen
+
+    def wait(self) -> None:
+        """Block until it answers `/health`."""
+        wait_healthy(self.url, self.proc)
+
+
+@contextlib.contextmanager
+def mlflow_ui(store_uri: str, artifacts: Path) -> Iterator[Server]:
+    """`mlflow server` on a SQLite store at a free loopback port, not waited for: `.wait()`."""
+    port = free_port()
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    cmd = [
+        sys.executable, "-m", "mlflow", "server",
+        "--backend-store-uri", store_uri,
+        "--artifacts-destination", str(artifacts),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        yield Server(f"http://127.0.0.1:{port}", proc)
+    finally:
+        stop_group(proc)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Poll `url/health` until it answers 200; fail if `proc` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"mlflow server exited with {proc.returncode}"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} not healthy after {timeout} s")
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM the process group `proc` leads, SIGKILL it after `grace` s, reap `proc`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def sweep(uri: str, cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A real `scratchnet-train -m` sweep of tiny digits runs logging to `uri`."""
+    done = run_cli(
+        "scratchnet-train", "-m", f"tracking.uri={uri}", *TINY, *args, cwd=cwd, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def parent_and_children(client: MlflowClient) -> tuple[Run, list[Run]]:
+    """The store's only sweep parent and the runs that name it as their parent."""
+    runs = all_runs(client)
+    (parent,) = [r for r in runs if r.data.tags.get(SWEEP_PARENT_TAG) == "true"]
+    kids = [r for r in runs if r.data.tags.get(PARENT_TAG) == parent.info.run_id]
+    return parent, kids

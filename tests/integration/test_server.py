@@ -1,0 +1,186 @@
+"""The tracking server stack (scripts/server.py: PostgreSQL + mlflow server) under a real sweep.
+
+A stack on free loopback ports in a fresh folder: a 4-job parallel sweep logs to it, then
+runs, metric rows and artifacts are counted where the server stored them, logging latency is
+measured (printed, not asserted) against SQLite, and stopping must leave no process and no
+open port.
+"""
+
+import json
+import statistics
+import time
+from collections.abc import Iterator
+
+import pytest
+from hydra import compose, initialize_config_dir
+from integration_support import (
+    ARTIFACTS,
+    EPOCH_METRICS,
+    Stack,
+    free_port,
+    fresh_store,
+    group_alive,
+    parent_and_children,
+    pid_alive,
+    port_open,
+    postgres_missing,
+    processes_mentioning,
+    server_script,
+    server_stack,
+    shared_tmp_dir,
+    sweep,
+)
+from mlflow.entities import Metric, Run
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
+
+from scratchnet.config import register_configs
+from scratchnet.errors import ConfigError
+from scratchnet.paths import config_dir
+from scratchnet.tracking import resolve_uri
+
+pytestmark = pytest.mark.slow
+EXPERIMENT = "server_sweep"
+GRID = ("trainer.lr=0.1,0.5", "model.hidden_size=5,20")
+JOBS, EPOCHS = 4, 3
+LATENCY_CALLS = 50
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    """PostgreSQL + MLflow started by scripts/server.py in a fresh folder, always stopped."""
+    reason = postgres_missing()
+    if reason:
+        pytest.skip(reason)
+    with shared_tmp_dir("scratchnet-stack-") as folder, server_stack(folder) as running:
+        yield running
+
+
+def compose_tracking() -> DictConfig:
+    """The `tracking` node of `scratchnet-train tracking=server`, composed by Hydra."""
+    register_configs()
+    with initialize_config_dir(str(config_dir()), version_base="1.3"):
+        return compose("config", overrides=["tracking=server"]).tracking
+
+
+def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
+    """Rows of MLflow's `metrics` table for these runs, read from PostgreSQL itself."""
+    import psycopg  # the `server` extra; the stack fixture skips without it
+
+    password = (stack.folder / "pg" / "password").read_text().strip()
+    dsn = f"host=127.0.0.1 port={stack.pg_port} dbname=mlflow user=mlflow password={password}"
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM metrics WHERE run_uuid = ANY(%s)", (run_ids,)
+        ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def median_log_batch_ms(uri: str, calls: int = LATENCY_CALLS) -> float:
+    """Median wall time of `log_batch` with one epoch's 6 metrics, as EpochLogger sends them."""
+    client = MlflowClient(tracking_uri=uri)
+    experiment_id = client.create_experiment(f"latency-{time.time_ns()}")
+    run_id = client.create_run(experiment_id).info.run_id
+    times = []
+    for step in range(calls):
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, 0.5, now, step) for key in EPOCH_METRICS]
+        start = time.perf_counter()
+        client.log_batch(run_id, metrics=metrics, synchronous=True)
+        times.append(time.perf_counter() - start)
+    client.set_terminated(run_id)
+    return statistics.median(times) * 1000
+
+
+def test_status_of_a_folder_without_a_stack_is_not_running(tmp_path):
+    done = server_script(tmp_path, "status", "--json")
+    assert done.returncode == 3
+    assert json.loads(done.stdout)["mlflow_pid"] is None
+
+
+def test_a_closed_server_port_is_a_config_error_at_once():
+    uri = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match="no tracking server answers"):
+        resolve_uri(uri)
+    assert time.monotonic() - start < 10  # not MLflow's minutes of retries
+
+
+def test_tracking_server_takes_its_uri_from_mlflow_tracking_uri(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert compose_tracking().uri == "http://127.0.0.1:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://head-node:5000")
+    tracking = compose_tracking()
+    assert tracking.uri == "http://head-node:5000"
+    assert tracking.flush_seconds == 2.0
+
+
+def check_runs(client: MlflowClient) -> list[Run]:
+    """Every job arrived as a FINISHED child of one FINISHED parent; returns the children."""
+    parent, kids = parent_and_children(client)
+    print(f"\nruns: {JOBS} sent, {len(kids)} children found (+1 parent)")
+    assert len(kids) == JOBS
+    assert {k.info.status for k in kids} == {"FINISHED"}
+    assert parent.info.status == "FINISHED"
+    assert parent.data.metrics["runs_finished"] == JOBS
+    return kids
+
+
+def check_metric_rows(client: MlflowClient, stack: Stack, kids: list[Run]) -> None:
+    """Every epoch's 6 metrics of every run are rows in PostgreSQL, steps 0..EPOCHS."""
+    sent = JOBS * (EPOCHS + 1) * len(EPOCH_METRICS)
+    found = count_metric_rows(stack, [k.info.run_id for k in kids])
+    print(f"metric rows: {sent} sent ({JOBS} runs x {EPOCHS + 1} epochs x 6), {found} found")
+    assert found == sent
+    for kid in kids:
+        steps = [m.step for m in client.get_metric_history(kid.info.run_id, "test_acc")]
+        assert sorted(steps) == list(range(EPOCHS + 1))
+
+
+def check_artifacts(client: MlflowClient, stack: Stack, kids: list[Run]) -> None:
+    """Every run's artifacts are listed by the server and stored in its artifact folder."""
+    for kid in kids:
+        assert sorted(a.path for a in client.list_artifacts(kid.info.run_id)) == sorted(ARTIFACTS)
+        stored = stack.folder / "artifacts" / kid.info.experiment_id / kid.info.run_id
+        assert sorted(p.name for p in (stored / "artifacts").iterdir()) == sorted(ARTIFACTS)
+
+
+def check_stopped(stack: Stack) -> None:
+    """`server.py stop` leaves no process (MLflow's group, PostgreSQL) and no open port."""
+    done = stack.stop()
+    assert done.returncode == 0, done.stderr
+    assert not pid_alive(stack.mlflow_pid)
+    assert not group_alive(stack.mlflow_pid)  # uvicorn and its workers too
+    assert not pid_alive(stack.postgres_pid)
+    assert processes_mentioning(str(stack.folder)) == []
+    assert not port_open(stack.port)
+    assert not port_open(stack.pg_port)
+    assert server_script(stack.folder, "status").returncode == 3
+
+
+def test_a_parallel_sweep_reaches_the_stack_whole_and_stop_leaves_nothing(
+    stack, tmp_path, tmp_path_factory
+):
+    # One test, not five: a stack takes a minute to start on a loaded 2-core machine, and
+    # pytest-xdist's loadgroup cannot keep a module's tests on one worker under pytest 9.
+    sweep(
+        stack.uri,
+        stack.folder,
+        "tracking=server",
+        f"tracking.experiment={EXPERIMENT}",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        *GRID,
+    )
+    client = MlflowClient(tracking_uri=stack.uri)
+    kids = check_runs(client)
+    check_metric_rows(client, stack, kids)
+    check_artifacts(client, stack, kids)
+    http = median_log_batch_ms(stack.uri)
+    sqlite = median_log_batch_ms(fresh_store(tmp_path, tmp_path_factory.getbasetemp()))
+    print(
+        f"median log_batch (6 metrics) over {LATENCY_CALLS} calls: "
+        f"HTTP+PostgreSQL {http:.1f} ms, SQLite {sqlite:.1f} ms"
+    )
+    check_stopped(stack)
