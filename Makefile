@@ -10,7 +10,7 @@ LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
 SERVER_PORT ?= 5000
 
-.PHONY: help venv demo test lint format ui server server-stop server-status clean
+.PHONY: help venv demo test lint format fuzz ui server server-stop server-status clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -42,6 +42,9 @@ lint: $(STAMP)  ## ruff check and format check
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
+
+fuzz: $(STAMP)  ## fuzz the IDX reader for a minute (only our own IdxFormatError may escape)
+	$(BIN)/python -m benchmarks.fuzz_idx
 
 ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \

@@ -28,6 +28,7 @@ MASK = "***"
 PARAMS_PER_CALL = 100  # MLflow's log_batch limits
 METRICS_PER_CALL = 1000
 TAG_PREFIX = "scratchnet."
+STORE_INIT_ATTEMPTS = 5  # a new store being made by another program: 7.5 s at most
 
 
 def resolve_uri(uri: str | None) -> str:
@@ -72,7 +73,16 @@ def init_sqlite_store(uri: str) -> None:
     with (Path(tempfile.gettempdir()) / f"scratchnet-store-{key}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            MlflowClient(tracking_uri=uri)  # creates the schema and default experiment if absent
+            for attempt in range(STORE_INIT_ATTEMPTS):
+                try:  # creates the schema and the default experiment if absent
+                    MlflowClient(tracking_uri=uri)
+                    break
+                except Exception:  # half-made tables fail in many ways
+                    # another program, not under this lock (an MLflow UI, a notebook), is
+                    # creating the same store: let it finish, then open what it made
+                    if attempt == STORE_INIT_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.5 * 2**attempt)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     _READY_STORES.add(uri)

@@ -1,0 +1,147 @@
+"""Interruption: Ctrl-C or SIGTERM ends every run KILLED with its logged epochs kept, whether
+it hits a single run, a parallel sweep's parent or one of its workers; no run is ever left
+RUNNING. A SIGKILLed process cannot clean up: its run is marked FAILED when the sweep ends or
+resumes, and the resumed sweep finishes each configuration exactly once."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from faults_support import (
+    EXIT_INTERRUPTED,
+    epochs_logged,
+    loky_workers,
+    ready_store,
+    running_children,
+    split,
+    started,
+    stderr_of,
+    train,
+    wait_for,
+)
+from mlflow.tracking import MlflowClient
+
+from harness import all_runs
+
+pytestmark = pytest.mark.slow
+# Runs that would go on for hours, logging every epoch: a signal always lands mid-run, often
+# inside an MLflow write (the case that once left SQLite locked for everybody else).
+ENDLESS = ("trainer.epochs=100000", "data.train_size=200", "tracking.flush_seconds=0")
+PARALLEL = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+INTERRUPTS = [signal.SIGINT, signal.SIGTERM]
+# Finite jobs for the resume tests: a few seconds each, so a signal lands while they run.
+FINITE = ("trainer.epochs=300", "data.train_size=200", "tracking.flush_seconds=0")
+
+
+def config_hashes_finished(client: MlflowClient) -> list[str]:
+    _, children = split(all_runs(client))
+    return sorted(
+        c.data.tags["scratchnet.config_hash"] for c in children if c.info.status == "FINISHED"
+    )
+
+
+@pytest.mark.parametrize("sig", INTERRUPTS, ids=lambda s: s.name)
+def test_a_signalled_run_ends_killed_with_its_epochs_kept(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    store_uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=store_uri)
+    with started(store_uri, *ENDLESS, cwd=tmp_path) as proc:
+        (run,) = wait_for(
+            "a run with 3 epochs logged",
+            lambda: [r for r in all_runs(client) if epochs_logged(client, r) >= 3],
+        )
+        proc.send_signal(sig)
+        assert proc.wait(timeout=120) == EXIT_INTERRUPTED, stderr_of(tmp_path)[-2000:]
+    (run,) = all_runs(client)
+    assert run.info.status == "KILLED"
+    assert epochs_logged(client, run) >= 3
+    assert stderr_of(tmp_path).strip().endswith("scratchnet-train: interrupted")
+
+
+@pytest.mark.parametrize("target", ["parent", "worker"])
+@pytest.mark.parametrize("sig", INTERRUPTS, ids=lambda s: s.name)
+def test_a_signalled_parallel_sweep_ends_every_run_killed_with_its_epochs_kept(
+    tmp_path: Path, sig: signal.Signals, target: str
+) -> None:
+    store_uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=store_uri)
+    with started(store_uri, *PARALLEL, *ENDLESS, "seed=0,1,2", cwd=tmp_path, multirun=True) as p:
+        running = wait_for("two jobs running", lambda: running_children(client, 2, 2))
+        before = {r.info.run_id: epochs_logged(client, r) for r in running}
+        os.kill(p.pid if target == "parent" else loky_workers(p.pid)[0], sig)
+        assert p.wait(timeout=120) == EXIT_INTERRUPTED, stderr_of(tmp_path)[-3000:]
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "KILLED"
+    assert [c.info.status for c in children] == ["KILLED", "KILLED"]
+    for child in children:
+        assert epochs_logged(client, child) >= before[child.info.run_id]
+    assert parent.data.metrics["runs_killed"] == 2
+    assert "database is locked" not in stderr_of(tmp_path)
+
+
+def test_ctrl_c_in_a_terminal_ends_a_parallel_sweep_killed_with_its_epochs_kept(
+    tmp_path: Path,
+) -> None:
+    store_uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=store_uri)
+    with started(store_uri, *PARALLEL, *ENDLESS, "seed=0,1,2", cwd=tmp_path, multirun=True) as p:
+        running = wait_for("two jobs running", lambda: running_children(client, 2, 2))
+        before = {r.info.run_id: epochs_logged(client, r) for r in running}
+        os.killpg(p.pid, signal.SIGINT)  # the terminal signals the whole foreground group
+        assert p.wait(timeout=120) == EXIT_INTERRUPTED, stderr_of(tmp_path)[-3000:]
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "KILLED"
+    assert [c.info.status for c in children] == ["KILLED", "KILLED"]
+    for child in children:
+        assert epochs_logged(client, child) >= before[child.info.run_id]
+
+
+def test_a_sigkilled_worker_fails_its_run_at_the_sweep_end_and_resume_finishes_each_once(
+    tmp_path: Path,
+) -> None:
+    store_uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=store_uri)
+    grid = (*PARALLEL, *FINITE, "seed=0,1")
+    with started(store_uri, *grid, cwd=tmp_path, multirun=True) as proc:
+        wait_for("two jobs running", lambda: running_children(client, 2, 2))
+        os.kill(loky_workers(proc.pid)[0], signal.SIGKILL)
+        assert proc.wait(timeout=120) == 1  # a crash, shown with its traceback
+    assert "TerminatedWorkerError" in stderr_of(tmp_path)
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "FAILED"
+    assert "RUNNING" not in {c.info.status for c in children}
+    assert "FAILED" in {c.info.status for c in children}
+
+    done = train(store_uri, *grid, cwd=tmp_path, multirun=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "FINISHED"
+    hashes = config_hashes_finished(client)
+    assert len(hashes) == len(set(hashes)) == 2
+
+
+def test_a_sweep_killed_outright_is_repaired_when_it_resumes(
+    tmp_path: Path,
+) -> None:
+    store_uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=store_uri)
+    grid = (*FINITE, "seed=0,1")
+    with started(store_uri, *grid, cwd=tmp_path, multirun=True) as proc:
+        (victim,) = wait_for("a job running", lambda: running_children(client, 1, 2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "RUNNING"  # nobody was left to close anything
+    assert [c.info.status for c in children] == ["RUNNING"]
+
+    done = train(store_uri, *grid, cwd=tmp_path, multirun=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "FINISHED"
+    dead = client.get_run(victim.info.run_id)
+    assert dead.info.status == "FAILED"
+    assert dead.data.tags["scratchnet.failure"] == "found RUNNING after its sweep ended"
+    hashes = config_hashes_finished(client)
+    assert len(hashes) == len(set(hashes)) == 2
