@@ -98,29 +98,31 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
 
 
-def _fail(key: str, value: Any, allowed: str) -> None:
+def fail_value(key: str, value: Any, allowed: str) -> None:
+    """Raise the one-line ConfigError: `key=value is not allowed (allowed: ...)`."""
     raise ConfigError(f"{key}={value!r} is not allowed (allowed: {allowed})")
 
 
 def _check_positive(key: str, value: Any, *, integer: bool) -> None:
     if integer:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            _fail(key, value, "an integer >= 1")
+            fail_value(key, value, "an integer >= 1")
     elif not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        _fail(key, value, "a finite number > 0")
+        fail_value(key, value, "a finite number > 0")
 
 
-def _check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
+def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
+    """One of `choices`."""
     if value not in choices:
-        _fail(key, value, ", ".join(choices))
+        fail_value(key, value, ", ".join(choices))
 
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first bad value; checks what the schema's types cannot."""
     t, m, d = cfg.trainer, cfg.model, cfg.data
-    _check_choice("data.name", d.name, tuple(sorted(DATASETS)))
-    _check_choice("model.name", m.name, MODELS)
-    _check_choice("trainer.name", t.name, TRAINERS)
+    check_choice("data.name", d.name, tuple(sorted(DATASETS)))
+    check_choice("model.name", m.name, MODELS)
+    check_choice("trainer.name", t.name, TRAINERS)
     _check_positive("trainer.lr", t.lr, integer=False)
     _check_positive("trainer.batch_size", t.batch_size, integer=True)
     _check_positive("trainer.eval_chunk_size", t.eval_chunk_size, integer=True)
@@ -133,35 +135,35 @@ def validate_config(cfg: DictConfig) -> None:
         _check_positive("trainer.epochs", t.epochs, integer=True)
     if t.iters_num is not None:
         _check_positive("trainer.iters_num", t.iters_num, integer=True)
-    _check_choice("trainer.sampling", t.sampling, SAMPLINGS)
+    check_choice("trainer.sampling", t.sampling, SAMPLINGS)
     if t.divergence_factor is not None and not (
         math.isfinite(t.divergence_factor) and t.divergence_factor > 1
     ):
-        _fail("trainer.divergence_factor", t.divergence_factor, "a finite number > 1, or null")
+        fail_value("trainer.divergence_factor", t.divergence_factor, "a finite number > 1, or null")
     _check_positive("model.hidden_size", m.hidden_size, integer=True)
     _check_positive("model.weight_init_std", m.weight_init_std, integer=False)
-    _check_choice("model.activation", m.activation, ACTIVATIONS)
-    _check_choice("model.dtype", m.dtype, DTYPES)
+    check_choice("model.activation", m.activation, ACTIVATIONS)
+    check_choice("model.dtype", m.dtype, DTYPES)
     if d.train_size is not None:
         _check_positive("data.train_size", d.train_size, integer=True)
     if not 0 < d.test_fraction < 1:
-        _fail("data.test_fraction", d.test_fraction, "a number strictly between 0 and 1")
+        fail_value("data.test_fraction", d.test_fraction, "a number strictly between 0 and 1")
     if not isinstance(cfg.seed, int) or cfg.seed < 0:
-        _fail("seed", cfg.seed, "an integer >= 0")
+        fail_value("seed", cfg.seed, "an integer >= 0")
     if cfg.tracking.enabled:
-        _check_tracking_uri(cfg.tracking.uri)
+        check_tracking_uri(cfg.tracking.uri)
         if not math.isfinite(cfg.tracking.flush_seconds) or cfg.tracking.flush_seconds < 0:
-            _fail("tracking.flush_seconds", cfg.tracking.flush_seconds, "a finite number >= 0")
+            fail_value("tracking.flush_seconds", cfg.tracking.flush_seconds, "a finite number >= 0")
         if not cfg.tracking.experiment or not cfg.tracking.experiment.strip():
-            _fail("tracking.experiment", cfg.tracking.experiment, "a non-empty name")
+            fail_value("tracking.experiment", cfg.tracking.experiment, "a non-empty name")
 
 
-def _check_tracking_uri(uri: str | None) -> None:
+def check_tracking_uri(uri: str | None) -> None:
     if uri is None:
         return
     scheme, sep, rest = uri.partition(":")
     if not sep or scheme not in URI_SCHEMES or not rest.strip("/"):
-        _fail("tracking.uri", uri, URI_ALLOWED)
+        fail_value("tracking.uri", uri, URI_ALLOWED)
     if scheme == "sqlite":
         _check_sqlite_uri(uri)
 
@@ -172,23 +174,23 @@ def _check_sqlite_uri(uri: str) -> None:
     Only reads the file system: the folder is created later, by `tracking.resolve_uri`.
     """
     if not uri.startswith("sqlite:///"):
-        _fail("tracking.uri", uri, "sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        fail_value("tracking.uri", uri, "sqlite:///relative/path.db or sqlite:////absolute/path.db")
     db = Path(uri.removeprefix("sqlite:///")).expanduser().absolute()
     allowed = "a sqlite:/// path to a database file in a writable folder"
     if db.is_dir():
-        _fail("tracking.uri", uri, f"{allowed}; {db} is a folder")
+        fail_value("tracking.uri", uri, f"{allowed}; {db} is a folder")
     if db.is_file():
         with db.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
         if head and head != SQLITE_MAGIC:
-            _fail("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
+            fail_value("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
     folder = db.parent
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
-        _fail("tracking.uri", uri, f"{allowed}; {folder} is a file, not a folder")
+        fail_value("tracking.uri", uri, f"{allowed}; {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK) or not _accepts_files(folder):
-        _fail("tracking.uri", uri, f"{allowed}; {folder} is not writable")
+        fail_value("tracking.uri", uri, f"{allowed}; {folder} is not writable")
 
 
 def _accepts_files(folder: Path) -> bool:
@@ -205,7 +207,7 @@ def _accepts_files(folder: Path) -> bool:
 def check_batch_size(batch_size: int, train_size: int) -> None:
     """Batch size must fit the training set: the chapter samples `batch_size` of `train_size`."""
     if batch_size > train_size:
-        _fail("trainer.batch_size", batch_size, f"1..{train_size}, the training-set size")
+        fail_value("trainer.batch_size", batch_size, f"1..{train_size}, the training-set size")
 
 
 def identity(cfg: DictConfig) -> dict[str, Any]:

@@ -15,14 +15,15 @@ from scratchnet.chapter.differentiation import FUNCTIONS
 from scratchnet.config import (
     ACTIVATIONS,
     DTYPES,
-    URI_SCHEMES,
     Config,
     DataConfig,
     ModelConfig,
     TrainerConfig,
+    check_choice,
+    check_tracking_uri,
     validate_config,
 )
-from scratchnet.errors import ConfigError
+from scratchnet.config import fail_value as _fail
 from scratchnet.nn.two_layer_net import PARAM_NAMES
 from scratchnet.tracking import resolve_uri
 
@@ -146,10 +147,6 @@ def register_chapter_configs() -> None:
 # ---------------------------------------------------------------- value checks
 
 
-def _fail(key: str, value: Any, allowed: str) -> None:
-    raise ConfigError(f"{key}={value!r} is not allowed (allowed: {allowed})")
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -174,19 +171,10 @@ def check_count(key: str, value: Any, low: int = 1, high: int | None = None) -> 
         _fail(key, value, allowed)
 
 
-def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
-    """One of `choices`."""
-    if value not in choices:
-        _fail(key, value, ", ".join(choices))
-
-
 def check_tracking(tracking: DictConfig) -> str:
     """Validate `tracking.*` and return the resolved store URI (its folder made if needed)."""
     uri = tracking.uri
-    if uri is not None:
-        scheme, sep, rest = uri.partition(":")
-        if not sep or scheme not in URI_SCHEMES or not rest.strip("/"):
-            _fail("tracking.uri", uri, "sqlite:///path/to/mlflow.db, http(s)://host:port, ...")
+    check_tracking_uri(uri)
     if not tracking.experiment or not tracking.experiment.strip():
         _fail("tracking.experiment", tracking.experiment, "a non-empty name")
     return resolve_uri(uri)
