@@ -10,7 +10,7 @@ LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
 SERVER_PORT ?= 5000
 
-.PHONY: help venv demo test lint format fuzz ui server server-stop server-status clean
+.PHONY: help venv demo test lint format fuzz bench ui server server-stop server-status clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -42,6 +42,16 @@ lint: $(STAMP)  ## ruff check and format check
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
+
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)  ## speed/memory vs the book's loop, PyTorch, the BLAS limit; rewrites benchmarks/README.md
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 fuzz: $(STAMP)  ## fuzz the IDX reader for a minute (only our own IdxFormatError may escape)
 	$(BIN)/python -m benchmarks.fuzz_idx

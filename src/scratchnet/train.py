@@ -2,21 +2,23 @@
 
 Nothing here knows about MLflow or Hydra; whoever calls `train` decides where metrics go.
 
-Speed: with integer labels, `train` runs the steps and evaluations through a
-`scratchnet.nn.two_layer_net.Workspace` (preallocated float32 buffers, in-place ufuncs, no
-second forward pass); `sgd_step` and `evaluate` without a workspace are the plain reference.
-BLAS threads are set per phase: the per-step matmuls (batch x 784 x 50) are too small to
-share between cores, where waking and syncing a second thread costs more than it saves and,
-when another process holds the other core, costs 3-10x the step itself; the full-set
-evaluation matmuls are big enough to use every core. Fixing the step's thread count also
-keeps a run bit-identical whatever the machine's core count (OpenBLAS sums in a different
-order with another thread count). `benchmarks/run.py` measures all of it.
+Speed: with integer labels, `train` runs through `scratchnet.nn.two_layer_net.Workspace`
+(preallocated buffers in the net's dtype, in-place ufuncs, no second forward pass);
+`sgd_step` and `evaluate` without an evaluator are the plain reference path.
+Threads, measured by `python -m benchmarks.run`: the per-step matmuls (batch x 784 x 50)
+are too small to share: OpenBLAS's second thread costs more to wake and sync than it saves,
+and 3-10x the step when another process holds the other core, so updates run with one BLAS
+thread. The full-set evaluation is big, so `Evaluator` splits it into blocks of rows spread
+over a few Python threads, each calling BLAS with one thread: it uses the cores without
+OpenBLAS's spin-waiting, degrades gracefully on a busy machine, and every block is computed
+the same way whoever takes it, so the metrics are bit-identical for any thread count.
 """
 
 import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,8 +30,8 @@ from scratchnet.nn.two_layer_net import Workspace
 
 SAMPLINGS = ("shuffle", "with_replacement")
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
-STEP_BLAS_THREADS = 1  # per-iteration matmuls: one thread (see the module docstring)
-EVAL_BLAS_THREADS = None  # full-set evaluation: the BLAS default, every core
+STEP_BLAS_THREADS = 1  # per-iteration matmuls: one BLAS thread (see the module docstring)
+EVAL_BLOCK_ROWS = 2048  # evaluation block: its hidden activations (2048 x 50) fit in L2
 
 
 @dataclass(frozen=True)
@@ -105,19 +107,60 @@ def batch_indices(
             yield epoch, list(rng.integers(0, n, size=(count, b)))
 
 
+class Evaluator:
+    """Loss and accuracy of a net over many rows, in blocks spread over `threads` threads.
+
+    Block i (rows i*B .. i*B+B-1) goes to thread i mod `threads`, which runs it in its own
+    `Workspace` with one BLAS thread; the block sums are added in block order. So the
+    result does not depend on the number of threads, only on the block size B.
+    """
+
+    def __init__(self, net: TwoLayerNet, threads: int, block_rows: int) -> None:
+        self.block_rows = block_rows
+        self.workspaces = [Workspace(net) for _ in range(max(threads, 1))]
+        self._pool = ThreadPoolExecutor(threads, "scratchnet-eval") if threads > 1 else None
+
+    def __call__(self, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+        """(mean cross-entropy, accuracy) over the rows of x with integer labels t."""
+        n, b, k = len(x), self.block_rows, len(self.workspaces)
+        if n == 0:
+            raise ValueError("evaluate needs at least one sample")
+        starts = range(0, n, b)
+
+        def blocks_of(j: int) -> list[tuple[float, int]]:
+            ws = self.workspaces[j]
+            with np.errstate(all="ignore"):  # numpy's error state is per thread
+                return [ws.block_sums(x[i : i + b], t[i : i + b]) for i in starts[j::k]]
+
+        with blas_threads(1):
+            if self._pool is None:
+                per_thread = [blocks_of(0)]
+            else:
+                per_thread = list(self._pool.map(blocks_of, range(k)))
+        sums: list[tuple[float, int]] = [(0.0, 0)] * len(starts)
+        for j, block_sums in enumerate(per_thread):
+            sums[j::k] = block_sums
+        loss = sum(block_loss for block_loss, _ in sums)  # in block order: deterministic
+        return loss / n, sum(correct for _, correct in sums) / n
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
 def evaluate(
-    net: TwoLayerNet, data: Dataset, chunk_size: int, workspace: Workspace | None = None
+    net: TwoLayerNet, data: Dataset, chunk_size: int, evaluator: Evaluator | None = None
 ) -> dict[str, float]:
     """Loss and accuracy on the full train and test sets, and the generalization gaps.
 
-    With a `workspace` (integer labels only) the forward passes reuse its buffers.
+    Without an `evaluator`, `TwoLayerNet.evaluate` in chunks of `chunk_size` rows.
     """
-    if workspace is None:
+    if evaluator is None:
         train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
         test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
     else:
-        train_loss, train_acc = workspace.evaluate(data.x_train, data.t_train, chunk_size)
-        test_loss, test_acc = workspace.evaluate(data.x_test, data.t_test, chunk_size)
+        train_loss, train_acc = evaluator(data.x_train, data.t_train)
+        test_loss, test_acc = evaluator(data.x_test, data.t_test)
     return {
         "train_loss": train_loss,
         "train_acc": train_acc,
@@ -148,6 +191,13 @@ def blas_threads(limit: int | None) -> AbstractContextManager:
     return nullcontext() if limit is None else _blas().limit(limits=limit, user_api="blas")
 
 
+def default_eval_threads() -> int:
+    """As many evaluation threads as BLAS would use now: all cores, or what the caller or
+    a launcher set (joblib's workers get cores // n_jobs through OPENBLAS_NUM_THREADS)."""
+    counts = [pool["num_threads"] for pool in _blas().select(user_api="blas").info()]
+    return max(min(counts, default=1), 1)
+
+
 def sgd_step(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, lr: float) -> None:
     """One update W <- W - lr * dL/dW, in place, with backprop gradients (the reference path)."""
     grads = net.gradient(x, t)
@@ -155,6 +205,15 @@ def sgd_step(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, lr: float) -> None:
     for key, grad in grads.items():
         grad *= step
         net.params[key] -= grad
+
+
+@contextmanager
+def _closing(evaluator: Evaluator | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if evaluator is not None:
+            evaluator.close()
 
 
 def train(
@@ -171,28 +230,32 @@ def train(
     divergence_factor: float | None = 3.0,
     callbacks: Sequence[Callback] = (),
     step_threads: int | None = STEP_BLAS_THREADS,
-    eval_threads: int | None = EVAL_BLAS_THREADS,
+    eval_threads: int | None = None,
 ) -> TrainResult:
     """Train `net` in place; evaluate at epoch 0 and after every epoch; stop on a non-finite loss.
 
     Batches are drawn from `seed` (its spawn key 1; key 0 is for weight initialisation).
     Diverged: a loss is NaN/inf, or the train loss exceeds `divergence_factor` times its
     epoch-0 value (cross-entropy saturates at -log(delta) ~ 16, so blow-ups stay finite).
-    `step_threads` and `eval_threads` cap the BLAS threads of the updates and of the
-    evaluations (None: the BLAS default); callbacks run outside both caps.
+    Updates run with at most `step_threads` BLAS threads (None: the BLAS default); the
+    evaluation with `eval_threads` threads of one BLAS thread each (None: as many as BLAS
+    would use) in blocks of min(eval_chunk_size, EVAL_BLOCK_ROWS) rows. Callbacks run
+    outside these settings.
     """
     plan = make_plan(len(data.x_train), batch_size, epochs, iters_num)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
     result = TrainResult()
-    int_labels = data.t_train.ndim == 1 and data.t_test.ndim == 1
-    workspace = Workspace(net) if int_labels else None  # one-hot labels: the reference path
+    workspace = evaluator = None  # one-hot labels: the reference path
+    if data.t_train.ndim == 1 and data.t_test.ndim == 1:
+        workspace = Workspace(net)
+        threads = eval_threads or default_eval_threads()
+        evaluator = Evaluator(net, threads, min(eval_chunk_size, EVAL_BLOCK_ROWS))
     x, t = data.x_train, data.t_train
     for cb in callbacks:
         cb.on_train_begin(plan)
 
     def record(epoch: int) -> bool:
-        with blas_threads(eval_threads):
-            metrics = evaluate(net, data, eval_chunk_size, workspace)
+        metrics = evaluate(net, data, eval_chunk_size, evaluator)
         if is_diverged(metrics, result.history[0] if result.history else None, divergence_factor):
             result.diverged_at = epoch
             return False
@@ -201,7 +264,10 @@ def train(
             cb.on_epoch_end(epoch, metrics)
         return True
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with (
+        np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
+        _closing(evaluator),
+    ):
         if record(0):
             for epoch, batches in batch_indices(plan, sampling, rng):
                 with blas_threads(step_threads):

@@ -270,22 +270,30 @@ class Workspace:
         p["W1"] -= buf["dW1"]
         p["b1"] -= d1.sum(axis=0)
 
+    def block_sums(self, x: NDArray, t: NDArray) -> tuple[float, int]:
+        """(sum_n -log(y[n, t_n] + 1e-7), number of rows with argmax y = t) for one block.
+
+        The loss is summed in float64; the block's forward pass runs in this workspace's
+        buffers, so two threads need two workspaces.
+        """
+        buf = self.buffers(len(x))
+        _, y = self.forward(np.asarray(x, dtype=self.dtype), buf)
+        picked = y[buf["rows"], t]
+        picked += self.dtype.type(1e-7)
+        loss_sum = -float(np.log(picked).sum(dtype=np.float64))
+        return loss_sum, int(np.count_nonzero(y.argmax(axis=1) == t))
+
     def evaluate(self, x: NDArray, t: NDArray, chunk_size: int) -> tuple[float, float]:
-        """(L, accuracy) over all rows, by chunks of at most chunk_size rows (t: int labels).
+        """(L, accuracy) over all rows in blocks of chunk_size rows (t: integer labels).
 
         Matches `TwoLayerNet.evaluate`: L = -mean log(y[n, t_n] + 1e-7), accuracy = the
-        fraction of rows whose argmax y is t_n; the loss is summed in float64.
+        fraction of rows whose argmax y is t_n.
         """
         n = len(x)
         if n == 0:
             raise ValueError("evaluate needs at least one sample")
-        buf = self.buffers(min(chunk_size, n))
-        loss_sum, correct = 0.0, 0
-        for start in range(0, n, chunk_size):
-            xc, tc = x[start : start + chunk_size], t[start : start + chunk_size]
-            _, y = self.forward(np.asarray(xc, dtype=self.dtype), buf)
-            picked = y[buf["rows"][: len(tc)], tc]
-            picked += self.dtype.type(1e-7)
-            loss_sum -= float(np.log(picked).sum(dtype=np.float64))
-            correct += int(np.count_nonzero(y.argmax(axis=1) == tc))
-        return loss_sum / n, correct / n
+        sums = [
+            self.block_sums(x[i : i + chunk_size], t[i : i + chunk_size])
+            for i in range(0, n, chunk_size)
+        ]
+        return sum(loss for loss, _ in sums) / n, sum(c for _, c in sums) / n

@@ -1,0 +1,1 @@
+"""scratchnet's benchmark suite: `python -m benchmarks.run` (see benchmarks/README.md)."""

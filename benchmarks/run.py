@@ -1,0 +1,501 @@
+"""`make bench`: scratchnet's trainer against the book's loop, PyTorch, scikit-learn and BLAS.
+
+    .venv/bin/python -m benchmarks.run            # full run; rewrites benchmarks/README.md
+    .venv/bin/python -m benchmarks.run --quick    # smoke test: MNIST subset, fewer repetitions
+
+Epoch figures are measured side by side: every contender runs one epoch in turn, round
+after round, so a busy neighbour slows them all alike; each figure is min/median/max over
+`--reps` rounds after `--warmup` rounds. Whole-process figures (peak RSS, start-up, sweep)
+come from fresh subprocesses. See benchmarks/README.md for what each row means.
+"""
+
+import argparse
+import datetime
+import inspect
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from benchmarks import limits, loops, system
+from scratchnet.data import load_dataset
+from scratchnet.train import EVAL_BLOCK_ROWS, STEP_BLAS_THREADS, default_eval_threads
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST = REPO.parent / "shared" / "data" / "mnist"
+README = Path(__file__).resolve().parent / "README.md"
+TARGETS = {"book": 3.0, "torch": 0.75, "limit": 1.5, "mlflow": 0.03, "rss_mb": 350.0}
+
+
+@dataclass
+class Row:
+    """One line of the table: min/median/max of `values` in `unit`."""
+
+    name: str
+    values: list[float]
+    unit: str = "s/epoch"
+    note: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.values)) if self.values else math.nan
+
+
+# ---------------------------------------------------------------- epoch rows, interleaved
+
+
+SETTLE_S = 0.25  # OpenBLAS's idle threads spin ~0.1 s after a threaded call: let them sleep
+
+
+def interleave(contenders: dict[str, Iterator[None]], warmup: int, reps: int):
+    """Time one `next()` of each contender per round, round after round.
+
+    A pause before each epoch keeps one contender's spinning BLAS threads from taxing the
+    next one.
+    """
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for gen in contenders.values():
+        next(gen)  # set-up and, for train(), the epoch-0 evaluation
+    for round_ in range(warmup + reps):
+        for name, gen in contenders.items():
+            time.sleep(SETTLE_S)
+            start = time.perf_counter()
+            next(gen)
+            if round_ >= warmup:
+                times[name].append(time.perf_counter() - start)
+        print(f"  round {round_ + 1}/{warmup + reps}", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    for gen in contenders.values():
+        gen.close()
+    return times
+
+
+def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
+    """Every contender and the matmul limit, one epoch each per round."""
+    contenders: dict[str, Iterator[None]] = {
+        "scratchnet train()": loops.scratchnet_epochs(data),
+        "scratchnet train(), BLAS default threads": loops.scratchnet_epochs(
+            data, step_threads=None
+        ),
+        "book's loop (float64)": loops.book_epochs(data),
+    }
+    torch_version = loops.torch_available()
+    if torch_version:
+        contenders["PyTorch, default threads"] = loops.torch_epochs(data)
+        contenders["PyTorch, 1 thread"] = loops.torch_epochs(data, threads=1)
+    else:
+        print("PyTorch not importable: its rows are skipped (pip install torch==2.13.0)")
+    contenders["scikit-learn MLPClassifier"] = loops.sklearn_epochs(data)
+    contenders["scratchnet updates only"] = loops.scratchnet_phase_epochs(data, "steps")
+    contenders["scratchnet evaluation only"] = loops.scratchnet_phase_epochs(data, "eval")
+    shapes = limits.epoch_shapes(data, pool)
+    records: dict[str, dict[str, list[float]]] = {label: {} for label in limits.SETTINGS}
+    for label in limits.SETTINGS:
+        contenders[f"matmul limit, {label}"] = limits.limit_epochs(shapes, label, records[label])
+
+    print(f"epochs: {len(contenders)} contenders, {args.warmup} + {args.reps} rounds")
+    measured = interleave(contenders, args.warmup, args.reps)
+    notes = {
+        "scratchnet train()": "public API, tracking off, default thread caps",
+        "scratchnet train(), BLAS default threads": "train(step_threads=None)",
+        "book's loop (float64)": "choice(), one-hot, 2nd forward pass, accuracy only",
+        "PyTorch, default threads": f"torch {torch_version}, default intra-op threads",
+        "PyTorch, 1 thread": f"torch {torch_version}, set_num_threads(1)",
+        "scikit-learn MLPClassifier": "partial_fit: training only, no evaluation",
+        "scratchnet updates only": "train()'s updates (Workspace.step), no evaluation",
+        "scratchnet evaluation only": "train()'s evaluation: loss+accuracy, train+test",
+        "matmul limit, 1 thread": "the epoch's products alone",
+        "matmul limit, BLAS default": "the epoch's products alone",
+        f"matmul limit, {limits.CORES} threads x 1": "evaluation blocks over threads",
+    }
+    rows = [Row(name, measured[name], note=notes.get(name, "")) for name in contenders]
+
+    found = limits.summarize(shapes, records)
+    best = sum(x.seconds[x.best] for x in found)
+    gflop = sum(x.gflop for x in found)
+    rows.append(
+        Row(
+            "matmul limit (faster thread setting per product)",
+            [best],
+            note=f"{gflop:.2f} GFLOP/epoch at {gflop / best:.0f} GFLOP/s (sum of medians)",
+        )
+    )
+    detail = [
+        f"| {x.name} | {x.phase} | {x.gflop:.3f} | "
+        + " | ".join(f"{1e3 * x.seconds[label]:.2f}" for label in limits.SETTINGS)
+        + f" | {x.gflops:.0f} |"
+        for x in found
+    ]
+    return rows, {"torch": torch_version or "", "limit": best, "detail": "\n".join(detail)}
+
+
+# ---------------------------------------------------------------- MLflow overhead
+
+
+def tracking_rows(data, args, store: Path) -> list[Row]:
+    """Runs of consecutive epochs with and without MLflow, alternating, one run per round.
+
+    Not interleaved epoch by epoch: `EpochLogger` flushes by wall time, so it must see
+    epochs back to back as in a real run. The overhead is the time spent inside the
+    callback (timed directly, final flush included) over the run's epoch time.
+    """
+    from scratchnet.tracking import RunRecorder
+
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    variants: dict[str, dict] = {"off": {}, "on": {}}
+    if "flush_seconds" in inspect.signature(RunRecorder.start).parameters:
+        variants["every epoch"] = {"flush_seconds": 0}
+    per_epoch: dict[str, list[float]] = {v: [] for v in variants}
+    share: dict[str, list[float]] = {v: [] for v in variants}
+    for round_ in range(args.warmup + args.reps):
+        for variant, kwargs in variants.items():
+            callbacks: list = []
+            timed = None
+            if variant != "off":
+                recorder = RunRecorder.start(uri, "bench", variant, {}, {}, **kwargs)
+                timed = loops.Timed(recorder.epoch_logger)
+                callbacks.append(timed)
+            clock = loops.EpochClock()
+            loops.train_run(data, args.tracking_epochs, [*callbacks, clock])
+            if variant != "off":
+                recorder.end("FINISHED")
+            if round_ >= args.warmup:
+                epoch_time = clock.seconds_after_epoch0()
+                per_epoch[variant].append(epoch_time / args.tracking_epochs)
+                share[variant].append(timed.seconds_after_epoch0 / epoch_time if timed else 0)
+        print(f"  run {round_ + 1}/{args.warmup + args.reps}", end="\r", file=sys.stderr)
+    print(file=sys.stderr)
+    note = f"{args.tracking_epochs} consecutive epochs per run"
+    rows = [Row("scratchnet train(), runs of epochs", per_epoch["off"], note=note)]
+    labels = {"on": "+ MLflow (EpochLogger defaults)", "every epoch": "+ MLflow, flush each epoch"}
+    for variant, label in labels.items():
+        if variant in per_epoch:
+            row = Row(f"scratchnet train() {label}", per_epoch[variant], note=note)
+            row.extra["callback_share"] = float(np.median(share[variant]))
+            rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- whole processes
+
+
+def system_rows(args, mnist: Path) -> list[Row]:
+    """Fresh processes against one scratch store, made by an untimed first run (as a user's
+    mlruns/ exists already; creating an MLflow database takes seconds)."""
+    cli_rss, lib_rss, first, total = [], [], [], []
+    with system.scratch_store() as tmp:
+        cmd = system.cli_mnist(mnist, Path(tmp))
+        warm = system.run_child(cmd, cwd=REPO)
+        if warm.returncode != 0:
+            print(f"scratchnet-train failed ({warm.returncode}):\n{warm.stderr_tail}")
+            return []
+        for i in range(args.system_reps):
+            child = system.run_child(cmd, cwd=REPO)
+            lib = system.run_child(system.library_mnist(mnist), cwd=REPO)
+            cli_rss.append(child.max_rss_mb)
+            total.append(child.seconds)
+            if child.first_epoch is not None:
+                first.append(child.first_epoch)
+            if lib.returncode == 0:
+                lib_rss.append(lib.max_rss_mb)
+            print(f"  process {i + 1}/{args.system_reps}", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return [
+        Row("peak RSS, scratchnet-train MNIST run", cli_rss, "MB", "CLI, MLflow on"),
+        Row("peak RSS, library MNIST run", lib_rss, "MB", "load + train(), no MLflow"),
+        Row("start-up: launch to epoch 0", first, "s", "scratchnet-train seed_mnist"),
+        Row("scratchnet-train, 1 epoch, launch to exit", total, "s", "iters_num=600"),
+    ]
+
+
+def sweep_rows(args) -> list[Row]:
+    if not (REPO / "conf" / "experiment" / "lr_batch_hidden.yaml").exists():
+        print("conf/experiment/lr_batch_hidden.yaml not found: sweep rows skipped")
+        return []
+    extra = [f"trainer.epochs={args.sweep_epochs}"]
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for i in range(args.sweep_reps):
+        for workers in times:
+            with system.scratch_store() as tmp:
+                child = system.run_child(system.sweep(Path(tmp), workers, extra), cwd=REPO)
+            if child.returncode != 0:
+                print(f"sweep failed ({child.returncode}):\n{child.stderr_tail}")
+                return []
+            times[workers].append(child.seconds)
+        print(f"  sweep {i + 1}/{args.sweep_reps}", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    note = f"27 runs x {args.sweep_epochs} epochs, digits"
+    return [
+        Row(f"lr_batch_hidden sweep, {w} worker{'s' * (w > 1)}", t, "s", note)
+        for w, t in times.items()
+    ]
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = [
+        f"{i['internal_api']} {i.get('version', '')} {i.get('architecture', '')} "
+        f"({i['num_threads']} threads, {Path(i['filepath']).name})"
+        for i in threadpool_info()
+    ]
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    return {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "python": f"Python {platform.python_version()}, numpy {np.__version__}",
+        "blas": "; ".join(blas),
+        "env": ", ".join(f"{k}={v}" for k, v in env.items()) or "OPENBLAS_CORETYPE unset",
+        "load": "load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
+    }
+
+
+def threads_note() -> str:
+    return (
+        f"updates with {STEP_BLAS_THREADS} BLAS thread; evaluation in {EVAL_BLOCK_ROWS}-row "
+        f"blocks over {default_eval_threads()} threads of 1 BLAS thread each"
+    )
+
+
+def fmt(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "-"
+    if unit == "MB":
+        return f"{value:.0f}"
+    if unit == "s/epoch":
+        return f"{value * 1e3:.1f}"
+    return f"{value:.2f}"
+
+
+def table(rows: list[Row], book: float, torch_best: float, limit: float) -> str:
+    lines = [
+        "| what | unit | min | median | max | n | book / this | this / PyTorch | this / limit "
+        "| notes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        unit = "ms/epoch" if r.unit == "s/epoch" else r.unit
+        lo, med, hi = (min(r.values), r.median, max(r.values)) if r.values else (math.nan,) * 3
+        ratios = ["", "", ""]
+        if r.unit == "s/epoch" and r.values:
+            ratios = [
+                f"{book / med:.2f}x",
+                f"{med / torch_best:.2f}" if torch_best else "",
+                f"{med / limit:.2f}",
+            ]
+        note = r.note
+        if "callback_share" in r.extra:
+            note += f"; in callback: {100 * r.extra['callback_share']:.2f}% of epoch time"
+        lines.append(
+            f"| {r.name} | {unit} | {fmt(lo, r.unit)} | {fmt(med, r.unit)} | {fmt(hi, r.unit)} "
+            f"| {len(r.values)} | {' | '.join(ratios)} | {note} |"
+        )
+    return "\n".join(lines)
+
+
+def verdict(value: float, target: float, at_most: bool = True) -> str:
+    ok = value <= target if at_most else value >= target
+    return "met" if ok else "MISSED"
+
+
+def verdicts(rows: dict[str, Row], book: float, torch_best: float, limit: float) -> list[str]:
+    ours = rows["scratchnet train()"].median
+    speedup = book / ours
+    out = [
+        f"- epoch vs the book's loop: {speedup:.2f}x faster (target >= {TARGETS['book']}x): "
+        + verdict(speedup, TARGETS["book"], at_most=False)
+    ]
+    if torch_best:
+        ratio = ours / torch_best
+        out.append(
+            f"- epoch vs PyTorch (its faster thread setting): {ratio:.2f} of its time "
+            f"(target <= {TARGETS['torch']}): {verdict(ratio, TARGETS['torch'])}"
+        )
+    ratio = ours / limit
+    out.append(
+        f"- epoch vs the matmul limit: {ratio:.2f}x (target <= {TARGETS['limit']}): "
+        + verdict(ratio, TARGETS["limit"])
+    )
+    base = rows.get("scratchnet train(), runs of epochs")
+    for name, r in rows.items():
+        if "callback_share" in r.extra and base is not None:
+            cb = r.extra["callback_share"]
+            out.append(
+                f"- {name}: {100 * cb:.2f}% of epoch time spent in the MLflow callback; median "
+                f"epoch {100 * (r.median / base.median - 1):+.1f}% vs tracking off "
+                f"(target <= {100 * TARGETS['mlflow']:.0f}%): {verdict(cb, TARGETS['mlflow'])}"
+            )
+    for name in ("peak RSS, library MNIST run", "peak RSS, scratchnet-train MNIST run"):
+        r = rows.get(name)
+        if r and r.values:
+            out.append(
+                f"- {name}: {max(r.values):.0f} MB at most (target <= {TARGETS['rss_mb']:.0f} MB):"
+                f" {verdict(max(r.values), TARGETS['rss_mb'])}"
+            )
+    return out
+
+
+README_HEAD = """# Benchmarks
+
+`make bench` (or `.venv/bin/python -m benchmarks.run`; `--quick` for a smoke test, `--help`
+for the knobs) measures the chapter's MNIST workload — 784-50-10 sigmoid net, SGD with lr
+0.1, batch 100 drawn with replacement, an epoch = 600 updates followed by loss and accuracy
+on the full 60,000-image train and 10,000-image test sets — and rewrites this file.
+MNIST is read from `../shared/data/mnist`; without it the run stops with a message.
+
+- **Epoch rows** are timed side by side: each round runs one epoch of every contender in
+  turn, so a busy neighbour on the machine slows all of them alike; min/median/max over the
+  rounds after the warm-up, with a 0.25 s pause before each epoch (OpenBLAS's idle threads
+  spin for ~0.1 s after a threaded call). `scratchnet train()` goes through the public
+  `scratchnet.train.train` (paused after each epoch by a callback); the `updates only` and
+  `evaluation only` rows split it into its two phases.
+- **The book's loop** is the chapter's code re-implemented here as the baseline: float64
+  weights, `np.random.choice`, one-hot labels, the batch loss recomputed by a second forward
+  pass after each update, full-set accuracy (not loss) each epoch.
+- **PyTorch** runs the same model and loop (same initial weights, float32, CPU), with its
+  default threads and with one; **scikit-learn**'s `MLPClassifier` (logistic, sgd, momentum
+  0, alpha 0, batch 100, lr 0.1) trains only, so read it against `updates only`.
+- **The matmul limit** is the epoch's matrix products alone (the five per-update products
+  x 600, and the evaluation's over the real data in the trainer's 2048-row blocks), timed in
+  the same rounds with 1 BLAS thread, with the BLAS default (OpenBLAS's threads), and with
+  the evaluation's blocks spread over one Python thread per core at 1 BLAS thread each;
+  the limit adds up, per product, the fastest median: what an epoch would cost if it were
+  nothing but BLAS calls.
+- **MLflow overhead**: whole runs of consecutive epochs (the logger flushes by wall time, so
+  it must not be interleaved), with `RunRecorder`'s `EpochLogger` on a scratch SQLite store
+  and without, alternating; the time spent inside the callback is measured directly.
+- **Peak RSS, start-up, sweeps** come from fresh subprocesses (`os.wait4`'s `ru_maxrss`;
+  launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time).
+
+The benchmark unsets `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` for its own process (see
+the Makefile's `bench` target), so OpenBLAS picks the kernel for the actual CPU; the BLAS
+line below says which it ran. The machine is shared: the load average is printed too.
+"""
+
+
+def write_readme(info: dict[str, str], body: str) -> None:
+    text = (
+        README_HEAD
+        + "\n## Latest results\n\n"
+        + "\n".join(f"- {k}: {v}" for k, v in info.items())
+        + "\n\n"
+        + body
+        + "\n"
+    )
+    README.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke test: subset, fewer reps")
+    parser.add_argument("--reps", type=int, help="timed rounds per figure (default 7; quick 3)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    parser.add_argument("--train-size", type=int, help="MNIST training subset (quick: 6000)")
+    parser.add_argument("--mnist", type=Path, default=MNIST, help="folder of the IDX files")
+    parser.add_argument(
+        "--dataset", default="mnist", help="mnist, or digits for a tiny offline run"
+    )
+    parser.add_argument(
+        "--tracking-epochs", type=int, help="epochs per MLflow overhead run (default 10; quick 3)"
+    )
+    parser.add_argument("--system-reps", type=int, help="subprocess runs (default 5; quick 1)")
+    parser.add_argument("--sweep-reps", type=int, help="sweeps per worker count (default 5)")
+    parser.add_argument("--sweep-epochs", type=int, default=20, help="epochs of each sweep run")
+    parser.add_argument("--skip-tracking", action="store_true", help="no MLflow overhead rows")
+    parser.add_argument("--skip-system", action="store_true", help="no subprocess rows")
+    parser.add_argument("--skip-sweep", action="store_true", help="no sweep rows")
+    parser.add_argument(
+        "--readme",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rewrite benchmarks/README.md (default: only for a full run)",
+    )
+    args = parser.parse_args(argv)
+    args.reps = args.reps or (3 if args.quick else 7)
+    args.system_reps = args.system_reps or (1 if args.quick else 5)
+    args.tracking_epochs = args.tracking_epochs or (3 if args.quick else 10)
+    args.sweep_reps = args.sweep_reps or 5
+    if args.quick:
+        args.train_size = args.train_size or (6000 if args.dataset == "mnist" else None)
+        args.skip_sweep = True
+    full = not (args.quick or args.train_size or args.dataset != "mnist")
+    write = full if args.readme is None else args.readme
+
+    if args.dataset == "mnist" and not any(args.mnist.glob("train-images-idx3-ubyte*")):
+        print(f"MNIST not found in {args.mnist}: benchmark skipped (pass --mnist DIR)")
+        return 0
+    info = machine()
+    for key, value in info.items():
+        print(f"{key}: {value}")
+    print(f"trainer's threads: {threads_note()}")
+    root = str(args.mnist) if args.dataset == "mnist" else None
+    data = load_dataset(args.dataset, root=root, train_size=args.train_size)
+    print(f"data: {data!r}")
+
+    with ThreadPoolExecutor(limits.CORES) as pool:
+        rows, meta = epoch_rows(data, args, pool)
+    by_name = {r.name: r for r in rows}
+    book = by_name["book's loop (float64)"].median
+    torch_rows = [r.median for n, r in by_name.items() if n.startswith("PyTorch")]
+    torch_best = min(torch_rows) if torch_rows else 0.0
+    limit = meta["limit"]
+    if not args.skip_tracking:
+        print("MLflow overhead: runs of consecutive epochs, alternating")
+        with system.scratch_store() as tmp:
+            rows += tracking_rows(data, args, Path(tmp))
+    if not args.skip_system and args.dataset == "mnist":
+        print("whole processes: peak RSS and start-up")
+        rows += system_rows(args, args.mnist)
+    if not args.skip_sweep:
+        print(f"sweeps: lr_batch_hidden, 1 and 2 workers, {args.sweep_reps} each")
+        rows += sweep_rows(args)
+    by_name = {r.name: r for r in rows}
+
+    body = "\n".join(
+        [
+            f"Workload: {data!r}; {args.warmup} warm-up + {args.reps} timed rounds.",
+            f"Trainer's threads: {threads_note()}.",
+            "",
+            table(rows, book, torch_best, limit),
+            "",
+            "Targets:",
+            "",
+            *verdicts(by_name, book, torch_best, limit),
+            "",
+            "Matmul limit by shape (ms per epoch, median):",
+            "",
+            "| product | phase | GFLOP/epoch | "
+            + " | ".join(limits.SETTINGS)
+            + " | best GFLOP/s |",
+            "|---|---|---:|" + "---:|" * len(limits.SETTINGS) + "---:|",
+            meta["detail"],
+        ]
+    )
+    print()
+    print(body)
+    if write:
+        write_readme(info, body)
+        print(f"\nwritten to {README.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The fast trainer computes what the chapter's plain path computes, and does it repeatably.
+
+The reference is the straightforward loop: float64 net, `TwoLayerNet.gradient` (backprop,
+fresh arrays every step), `TwoLayerNet.evaluate`. The optimized path is `train()` as it
+runs by default: float32 `Workspace` buffers, in-place updates, learning rate folded into
+dL/da2, BLAS threads capped per phase.
+"""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from harness import MNIST_DIR
+from scratchnet.data import Dataset, load_dataset
+from scratchnet.nn import TwoLayerNet
+from scratchnet.nn.two_layer_net import Workspace
+from scratchnet.train import Evaluator, batch_indices, evaluate, make_plan, sgd_step, train
+
+
+@pytest.fixture(scope="module")
+def digits() -> Dataset:
+    return load_dataset("digits", seed=0)
+
+
+def make_net(data: Dataset, dtype=np.float32, activation="sigmoid", seed=0, std=0.01):
+    return TwoLayerNet(
+        data.input_size, 30, data.num_classes, std, activation=activation, dtype=dtype, seed=seed
+    )
+
+
+def reference_history(net, data, *, lr, batch_size, epochs, sampling="shuffle", seed=0):
+    """The plain loop: same batches as train(), `sgd_step` and `TwoLayerNet.evaluate`."""
+    plan = make_plan(len(data.x_train), batch_size, epochs)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+    history = [{"epoch": 0, **evaluate(net, data, 10000)}]
+    with np.errstate(all="ignore"):
+        for epoch, batches in batch_indices(plan, sampling, rng):
+            for idx in batches:
+                sgd_step(net, data.x_train[idx], data.t_train[idx], lr)
+            history.append({"epoch": epoch, **evaluate(net, data, 10000)})
+    return history
+
+
+def assert_close_histories(fast, ref, n_test: int, loss_tol: float = 2e-4):
+    assert [row["epoch"] for row in fast] == [row["epoch"] for row in ref]
+    for a, b in zip(fast, ref, strict=True):
+        for key in ("train_loss", "test_loss"):
+            assert a[key] == pytest.approx(b[key], abs=loss_tol), (a["epoch"], key)
+        # float32 may flip the argmax of a row or two whose top classes tie within 1e-6.
+        assert a["test_acc"] == pytest.approx(b["test_acc"], abs=2.5 / n_test)
+
+
+# ---------------------------------------------------------------- one step, one evaluation
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_workspace_step_equals_the_backprop_update(digits, activation, dtype):
+    plain = make_net(digits, dtype, activation, std=0.5)
+    fast = make_net(digits, dtype, activation, std=0.5)
+    workspace = Workspace(fast)
+    rng = np.random.default_rng(1)
+    for size in (32, 32, 7):  # a second step reuses the buffers; 7 is a short last batch
+        rows = rng.integers(0, len(digits.x_train), size)
+        sgd_step(plain, digits.x_train[rows], digits.t_train[rows], 0.3)
+        workspace.step(digits.x_train, digits.t_train, rows, 0.3)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for name, value in plain.params.items():
+        assert fast.params[name].dtype == np.dtype(dtype)
+        np.testing.assert_allclose(fast.params[name], value, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 100, 10000])
+def test_workspace_evaluate_equals_net_evaluate(digits, chunk_size):
+    net = make_net(digits, std=0.5)
+    loss, acc = Workspace(net).evaluate(digits.x_test, digits.t_test, chunk_size)
+    ref_loss, ref_acc = net.evaluate(digits.x_test, digits.t_test, chunk_size=10000)
+    assert loss == pytest.approx(ref_loss, rel=1e-6)
+    assert acc == ref_acc
+
+
+@pytest.mark.parametrize("block_rows", [1, 64, 2048])
+def test_evaluator_equals_net_evaluate_and_ignores_its_thread_count(digits, block_rows):
+    net = make_net(digits, std=0.5)
+    ref_loss, ref_acc = net.evaluate(digits.x_train, digits.t_train)
+    results = []
+    for threads in (1, 2, 3):
+        evaluator = Evaluator(net, threads, block_rows)
+        try:
+            results.append(evaluator(digits.x_train, digits.t_train))
+        finally:
+            evaluator.close()
+    assert results[0] == results[1] == results[2]  # bit for bit
+    assert results[0][0] == pytest.approx(ref_loss, rel=1e-6)
+    assert results[0][1] == ref_acc
+
+
+def test_evaluation_keeps_the_saturating_delta_so_a_blow_up_stays_finite(digits):
+    net = make_net(digits)
+    net.params["W2"] *= 1e6  # softmax saturates: log(0 + 1e-7) instead of -inf
+    loss, _ = Workspace(net).evaluate(digits.x_test, digits.t_test, 100)
+    assert np.isfinite(loss)
+    assert loss == pytest.approx(net.evaluate(digits.x_test, digits.t_test)[0], rel=1e-5)
+
+
+def test_workspace_buffers_stay_in_the_nets_dtype(digits):
+    workspace = Workspace(make_net(digits))
+    workspace.step(digits.x_train, digits.t_train, np.arange(16), 0.1)
+    workspace.evaluate(digits.x_test, digits.t_test, 64)
+    floats = [a for buf in workspace._buffers.values() for k, a in buf.items() if k != "rows"]
+    assert floats and all(a.dtype == np.float32 for a in floats)
+
+
+# ---------------------------------------------------------------- whole runs
+
+
+@pytest.mark.parametrize("sampling", ["shuffle", "with_replacement"])
+def test_float32_trainer_tracks_the_float64_reference(digits, sampling):
+    kw = dict(lr=0.5, batch_size=32, epochs=5, sampling=sampling, seed=4)
+    fast = train(make_net(digits), digits, **kw).history
+    ref = reference_history(make_net(digits, np.float64), digits, **kw)
+    assert_close_histories(fast, ref, len(digits.t_test))
+    assert ref[-1]["test_acc"] > ref[0]["test_acc"] + 0.3  # it did learn
+
+
+def test_pinned_digits_run(digits):
+    """Catches a change to what the trainer computes (values: the float64 reference)."""
+    kw = dict(lr=0.5, batch_size=32, epochs=5, sampling="shuffle", seed=0)
+    fast = train(make_net(digits), digits, **kw).history
+    ref = reference_history(make_net(digits, np.float64), digits, **kw)
+    assert_close_histories(fast, ref, len(digits.t_test))
+    assert fast[-1]["test_loss"] == pytest.approx(ref[-1]["test_loss"], rel=1e-4)
+    assert ref[-1]["test_loss"] == pytest.approx(PINNED_DIGITS["test_loss"], rel=1e-4)
+    assert ref[-1]["test_acc"] == pytest.approx(PINNED_DIGITS["test_acc"], abs=1e-9)
+
+
+PINNED_DIGITS = {"test_loss": 1.4583857938507643, "test_acc": 231 / 450}
+
+
+def test_one_hot_labels_take_the_reference_path_and_agree(digits):
+    one_hot = load_dataset("digits", seed=0, one_hot_label=True)
+    kw = dict(lr=0.5, batch_size=32, epochs=3, seed=2)
+    labels = train(make_net(digits), digits, **kw).history
+    rows = train(make_net(digits), one_hot, **kw).history
+    assert_close_histories(labels, rows, len(digits.t_test))
+
+
+@pytest.mark.skipif(not MNIST_DIR.exists(), reason=f"MNIST not found in {MNIST_DIR}")
+def test_mnist_subset_matches_the_float64_reference():
+    data = load_dataset("mnist", root=str(MNIST_DIR), train_size=3000)
+    kw = dict(lr=0.1, batch_size=100, epochs=3, sampling="with_replacement", seed=0)
+    net = TwoLayerNet(784, 50, 10, seed=0)
+    fast = train(net, data, **kw).history
+    ref = reference_history(TwoLayerNet(784, 50, 10, seed=0, dtype=np.float64), data, **kw)
+    assert_close_histories(fast, ref, len(data.t_test))
+
+
+# ---------------------------------------------------------------- determinism
+
+
+def test_same_seed_gives_bit_identical_history_and_weights(digits):
+    kw = dict(lr=0.5, batch_size=32, epochs=3, sampling="with_replacement", seed=9)
+    a, b = make_net(digits), make_net(digits)
+    first, second = train(a, digits, **kw), train(b, digits, **kw)
+    assert first.history == second.history
+    for name in a.params:
+        assert np.array_equal(a.params[name], b.params[name])
+
+
+def test_updates_do_not_depend_on_the_callers_blas_threads(digits):
+    """The updates run with one BLAS thread whatever the caller set, so weights are equal."""
+    kw = dict(lr=0.5, batch_size=32, epochs=2, seed=5)
+    a, b = make_net(digits), make_net(digits)
+    train(a, digits, **kw)
+    with threadpool_limits(limits=1, user_api="blas"):
+        train(b, digits, **kw)
+    for name in a.params:
+        assert np.array_equal(a.params[name], b.params[name])
+
+
+def test_history_does_not_depend_on_the_number_of_evaluation_threads(digits):
+    kw = dict(lr=0.5, batch_size=32, epochs=2, seed=6)
+    one = train(make_net(digits), digits, eval_threads=1, **kw).history
+    two = train(make_net(digits), digits, eval_threads=2, **kw).history
+    assert one == two
+
+
+def test_thread_caps_are_restored_after_training(digits):
+    from threadpoolctl import threadpool_info
+
+    before = [p["num_threads"] for p in threadpool_info()]
+    train(make_net(digits), digits, lr=0.5, batch_size=32, epochs=1)
+    assert [p["num_threads"] for p in threadpool_info()] == before
