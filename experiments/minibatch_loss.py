@@ -22,7 +22,7 @@ from scratchnet.chapter.minibatch import (
 from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
 from scratchnet.chapter.tracking import ChapterRun, chapter_run
 from scratchnet.config import check_batch_size
-from scratchnet.run import build_net, load_data
+from scratchnet.run import build_net, load_data, train_options
 
 NAME = "minibatch_loss"
 EPOCH_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
@@ -47,19 +47,11 @@ def main(cfg: DictConfig) -> None:
     data = checked(NAME, lambda: load_data(cfg))
     checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, len(data.x_train)))
     net = build_net(cfg, data)
-    t = cfg.trainer
     with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
         result = train_recording_batches(
             net,
             data,
-            lr=t.lr,
-            batch_size=t.batch_size,
-            epochs=t.epochs,
-            iters_num=t.iters_num,
-            sampling=t.sampling,
-            seed=cfg.seed,
-            eval_chunk_size=t.eval_chunk_size,
-            divergence_factor=t.divergence_factor,
+            **train_options(cfg),
             on_epoch=streamer(run),
         )
         last = result.points[-1]

@@ -15,7 +15,7 @@ from scratchnet.chapter.landscape import flat_fraction, sweep_weight
 from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
 from scratchnet.chapter.tracking import chapter_run
 from scratchnet.config import check_batch_size
-from scratchnet.run import build_net, load_data
+from scratchnet.run import build_net, load_data, train_options
 from scratchnet.train import train
 
 NAME = "why_loss_not_accuracy"
@@ -32,19 +32,12 @@ def main(cfg: DictConfig) -> None:
     net = build_net(cfg, data)
     shapes = {k: v.shape for k, v in net.params.items()}
     checked(NAME, lambda: check_why_loss(cfg, shapes))
-    t, w = cfg.trainer, cfg.weight
+    w = cfg.weight
     with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
         result = train(
             net,
             data,
-            lr=t.lr,
-            batch_size=t.batch_size,
-            epochs=t.epochs,
-            iters_num=t.iters_num,
-            sampling=t.sampling,
-            seed=cfg.seed,
-            eval_chunk_size=t.eval_chunk_size,
-            divergence_factor=t.divergence_factor,
+            **train_options(cfg),
         )
         trained = result.history[-1]
         sweep = sweep_weight(net, data.x_train, data.t_train, w.param, w.index, w.span, w.points)

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -72,6 +73,21 @@ def build_net(cfg: DictConfig, data: Dataset) -> TwoLayerNet:
     )
 
 
+def train_options(cfg: DictConfig) -> dict[str, Any]:
+    """`train()`'s keyword arguments from `cfg.trainer` and `seed`."""
+    t = cfg.trainer
+    return {
+        "lr": t.lr,
+        "batch_size": t.batch_size,
+        "epochs": t.epochs,
+        "iters_num": t.iters_num,
+        "sampling": t.sampling,
+        "seed": cfg.seed,
+        "eval_chunk_size": t.eval_chunk_size,
+        "divergence_factor": t.divergence_factor,
+    }
+
+
 def name_of(cfg: DictConfig) -> str:
     t = cfg.trainer
     default = run_name(t.lr, t.batch_size, cfg.model.hidden_size, cfg.seed, cfg.data.train_size)
@@ -132,18 +148,10 @@ def run(
                     cfg.tracking.flush_seconds,
                 )
             callbacks.append(DeferInterrupts(recorder.epoch_logger))
-        t = cfg.trainer
         result = train(
             net,
             data,
-            lr=t.lr,
-            batch_size=t.batch_size,
-            epochs=t.epochs,
-            iters_num=t.iters_num,
-            sampling=t.sampling,
-            seed=cfg.seed,
-            eval_chunk_size=t.eval_chunk_size,
-            divergence_factor=t.divergence_factor,
+            **train_options(cfg),
             callbacks=callbacks,
         )
         if recorder is not None:
