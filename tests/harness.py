@@ -14,6 +14,17 @@ from mlflow.tracking import MlflowClient
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
 BIN = Path(sys.executable).parent
+# Headless Chromium as root on a machine without network: no sandbox, GPU or background services.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def run_cli(

@@ -14,20 +14,12 @@ import pytest
 from integration_support import fresh_store, mlflow_ui, parent_and_children, sweep
 from mlflow.tracking import MlflowClient
 
+from harness import CHROMIUM_FLAGS
+
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1600,900",
-)
+BROWSER_FLAGS = (*CHROMIUM_FLAGS, "--window-size=1600,900")
 RUN_NAME_CELL = "//div[@role='gridcell'][@col-id='attributes.`Run Name`']"
 RUN_NAME_HEADER = "//div[@role='columnheader'][@col-id='attributes.`Run Name`']"
 CLOSE_ASSISTANT = "button[data-component-id='mlflow.assistant.chat_panel.close']"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from harness import CHROMIUM_FLAGS
 from scratchnet.report.markup import CSP
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,17 +29,7 @@ window.addEventListener("load", () => {
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     """Headless Chromium with networking, GPU and background services off."""
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ]
+    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     return subprocess.run(
         [str(CHROMIUM), *flags, *args], capture_output=True, text=True, timeout=120
     )
