@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,43 +45,27 @@ def postgres_missing() -> str | None:
     return None
 
 
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def load_server_script():
+    """`scripts/server.py` as a module: its process and port probes serve the tests too."""
+    spec = importlib.util.spec_from_file_location("scratchnet_server_script", SERVER_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_server = load_server_script()
+free_port = _server.free_port
+pid_alive = _server.pid_alive
 
 
 def port_open(port: int) -> bool:
     """Whether something accepts connections on 127.0.0.1:port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def proc_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, ...)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a (non-zombie) process with this id exists."""
-    fields = proc_stat(pid)
-    return fields is not None and fields[0] != "Z"
+    return _server.port_open("127.0.0.1", port)
 
 
 def group_alive(pgid: int) -> bool:
     """Whether any live (non-zombie) process of the process group `pgid` is left."""
-    for entry in Path("/proc").iterdir():
-        fields = proc_stat(int(entry.name)) if entry.name.isdigit() else None
-        if fields and fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
+    return bool(_server.group_members(pgid))
 
 
 def processes_mentioning(text: str) -> list[int]:
