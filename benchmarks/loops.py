@@ -8,7 +8,6 @@ test sets after every epoch unless said otherwise.
 """
 
 import math
-import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,60 +30,25 @@ def initial_net(data: Dataset, seed: int = 0, dtype: type = np.float32) -> TwoLa
 # ---------------------------------------------------------------- scratchnet, public API
 
 
-class _Stop(Exception):
-    """Raised inside the training thread to end a run the caller no longer needs."""
+def scratchnet_runs(data: Dataset, epochs: int, **train_kwargs) -> Epochs:
+    """Whole `scratchnet.train.train` runs: one `next()` = a fresh net trained `epochs` epochs.
 
-
-def scratchnet_epochs(
-    data: Dataset, callbacks: Sequence[Callback] = (), epochs: int = 1000, **train_kwargs
-) -> Epochs:
-    """`scratchnet.train.train` in a thread, paused after every epoch's callbacks.
-
-    Pausing in a callback lets the caller interleave contenders epoch by epoch; what the
-    caller times is exactly train()'s own work between two epoch reports.
+    Whole runs, because `train` evaluates epoch e while epoch e + 1 trains: no point between
+    two epochs separates one epoch's work from the next. A run's time over `epochs` is an
+    upper bound of the epoch time: it includes the set-up and the epoch-0 evaluation.
     """
-    resume, reported = threading.Semaphore(0), threading.Semaphore(0)
-    state = {"stop": False, "error": None}
-
-    class Pause(Callback):
-        def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
-            reported.release()
-            resume.acquire()
-            if state["stop"]:
-                raise _Stop
-
-    def target() -> None:
-        try:
-            train(
-                initial_net(data),
-                data,
-                lr=LR,
-                batch_size=BATCH,
-                epochs=epochs,
-                sampling="with_replacement",
-                callbacks=[*callbacks, Pause()],
-                **train_kwargs,
-            )
-        except _Stop:
-            pass
-        except BaseException as err:  # surfaced in the caller's thread
-            state["error"] = err
-        finally:
-            reported.release()
-
-    thread = threading.Thread(target=target, name="scratchnet-train", daemon=True)
-    thread.start()
-    try:
-        while True:
-            reported.acquire()
-            if state["error"] is not None:
-                raise RuntimeError("scratchnet.train failed") from state["error"]
-            yield
-            resume.release()
-    finally:
-        state["stop"] = True
-        resume.release()
-        thread.join()
+    yield
+    while True:
+        train(
+            initial_net(data),
+            data,
+            lr=LR,
+            batch_size=BATCH,
+            epochs=epochs,
+            sampling="with_replacement",
+            **train_kwargs,
+        )
+        yield
 
 
 def train_run(data: Dataset, epochs: int, callbacks: Sequence[Callback]) -> TrainResult:
@@ -101,43 +65,25 @@ def train_run(data: Dataset, epochs: int, callbacks: Sequence[Callback]) -> Trai
 
 
 class Timed(Callback):
-    """Wraps a callback and adds up the seconds spent in it after epoch 0 (final hook included)."""
+    """Wraps a callback and adds up the seconds spent in all its hooks."""
 
     def __init__(self, inner: Callback) -> None:
         self.inner = inner
-        self.seconds_after_epoch0 = 0.0
+        self.seconds = 0.0
+
+    def _timed(self, hook, *args) -> None:
+        start = time.perf_counter()
+        hook(*args)
+        self.seconds += time.perf_counter() - start
 
     def on_train_begin(self, plan) -> None:
-        self.inner.on_train_begin(plan)
+        self._timed(self.inner.on_train_begin, plan)
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        start = time.perf_counter()
-        self.inner.on_epoch_end(epoch, metrics)
-        if epoch > 0:
-            self.seconds_after_epoch0 += time.perf_counter() - start
+        self._timed(self.inner.on_epoch_end, epoch, metrics)
 
     def on_train_end(self, result: TrainResult) -> None:
-        start = time.perf_counter()
-        self.inner.on_train_end(result)
-        self.seconds_after_epoch0 += time.perf_counter() - start
-
-
-class EpochClock(Callback):
-    """Wall time from the end of epoch 0 to the end of training: put it last in the list."""
-
-    def __init__(self) -> None:
-        self.after_epoch0: float | None = None
-        self.end: float | None = None
-
-    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        if epoch == 0:
-            self.after_epoch0 = time.perf_counter()
-
-    def on_train_end(self, result: TrainResult) -> None:
-        self.end = time.perf_counter()
-
-    def seconds_after_epoch0(self) -> float:
-        return self.end - self.after_epoch0
+        self._timed(self.inner.on_train_end, result)
 
 
 # ---------------------------------------------------------------- the book's loop
@@ -319,15 +265,15 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
         batch_indices,
         blas_threads,
         default_eval_threads,
-        evaluate,
         make_plan,
     )
 
     net = initial_net(data, seed)
     workspace = Workspace(net)
-    evaluator = Evaluator(net, default_eval_threads(), EVAL_BLOCK_ROWS)
+    evaluator = Evaluator(net, data, default_eval_threads(), EVAL_BLOCK_ROWS, snapshot=False)
     rng = np.random.default_rng(seed)
-    plan = make_plan(len(data.x_train), BATCH, epochs=1)
+    plan = make_plan(data.train_size, BATCH, epochs=1)
+    pixels = data.pixels_train.reshape(data.train_size, -1)
     yield
     try:
         while True:
@@ -335,9 +281,11 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
                 _, batches = next(batch_indices(plan, "with_replacement", rng))
                 with blas_threads(STEP_BLAS_THREADS):
                     for idx in batches:
-                        workspace.step(data.x_train, data.t_train, idx, LR)
+                        workspace.step(pixels, data.t_train, idx, LR, data.scale)
             else:
-                evaluate(net, data, EVAL_BLOCK_ROWS, evaluator)
+                with blas_threads(1):
+                    evaluator.start()
+                    evaluator.result()
             yield
     finally:
         evaluator.close()

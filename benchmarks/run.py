@@ -56,11 +56,13 @@ class Row:
 SETTLE_S = 0.25  # OpenBLAS's idle threads spin ~0.1 s after a threaded call: let them sleep
 
 
-def interleave(contenders: dict[str, Iterator[None]], warmup: int, reps: int):
-    """Time one `next()` of each contender per round, round after round.
+def interleave(
+    contenders: dict[str, Iterator[None]], warmup: int, reps: int, epochs: dict[str, int]
+):
+    """Time one `next()` of each contender per round, round after round, per epoch.
 
-    A pause before each epoch keeps one contender's spinning BLAS threads from taxing the
-    next one.
+    A `next()` is one epoch, or `epochs[name]` epochs for whole-run contenders. A pause
+    before each keeps one contender's spinning BLAS threads from taxing the next one.
     """
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for gen in contenders.values():
@@ -71,7 +73,7 @@ def interleave(contenders: dict[str, Iterator[None]], warmup: int, reps: int):
             start = time.perf_counter()
             next(gen)
             if round_ >= warmup:
-                times[name].append(time.perf_counter() - start)
+                times[name].append((time.perf_counter() - start) / epochs.get(name, 1))
         print(f"  round {round_ + 1}/{warmup + reps}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     for gen in contenders.values():
@@ -81,10 +83,14 @@ def interleave(contenders: dict[str, Iterator[None]], warmup: int, reps: int):
 
 def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
     """Every contender and the matmul limit, one epoch each per round."""
+    runs = args.run_epochs
     contenders: dict[str, Iterator[None]] = {
-        "scratchnet train()": loops.scratchnet_epochs(data),
-        "scratchnet train(), BLAS default threads": loops.scratchnet_epochs(
-            data, step_threads=None
+        "scratchnet train()": loops.scratchnet_runs(data, runs),
+        "scratchnet train(), evaluation not overlapped": loops.scratchnet_runs(
+            data, runs, overlap_evaluation=False
+        ),
+        "scratchnet train(), BLAS default threads": loops.scratchnet_runs(
+            data, runs, step_threads=None
         ),
         "book's loop (float64)": loops.book_epochs(data),
     }
@@ -103,10 +109,13 @@ def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
         contenders[f"matmul limit, {label}"] = limits.limit_epochs(shapes, label, records[label])
 
     print(f"epochs: {len(contenders)} contenders, {args.warmup} + {args.reps} rounds")
-    measured = interleave(contenders, args.warmup, args.reps)
+    whole_runs = {name: runs for name in contenders if name.startswith("scratchnet train()")}
+    measured = interleave(contenders, args.warmup, args.reps, whole_runs)
+    per_run = f"whole {runs}-epoch runs / {runs}"
     notes = {
-        "scratchnet train()": "public API, tracking off, default thread caps",
-        "scratchnet train(), BLAS default threads": "train(step_threads=None)",
+        "scratchnet train()": f"public API, tracking off, defaults; {per_run}",
+        "scratchnet train(), evaluation not overlapped": f"overlap_evaluation=False; {per_run}",
+        "scratchnet train(), BLAS default threads": f"step_threads=None; {per_run}",
         "book's loop (float64)": "choice(), one-hot, 2nd forward pass, accuracy only",
         "PyTorch, default threads": f"torch {torch_version}, default intra-op threads",
         "PyTorch, 1 thread": f"torch {torch_version}, set_num_threads(1)",
@@ -164,14 +173,14 @@ def tracking_rows(data, args, store: Path) -> list[Row]:
                 recorder = RunRecorder.start(uri, "bench", variant, {}, {}, **kwargs)
                 timed = loops.Timed(recorder.epoch_logger)
                 callbacks.append(timed)
-            clock = loops.EpochClock()
-            loops.train_run(data, args.tracking_epochs, [*callbacks, clock])
+            start = time.perf_counter()
+            loops.train_run(data, args.tracking_epochs, callbacks)
+            run_time = time.perf_counter() - start
             if variant != "off":
                 recorder.end("FINISHED")
             if round_ >= args.warmup:
-                epoch_time = clock.seconds_after_epoch0()
-                per_epoch[variant].append(epoch_time / args.tracking_epochs)
-                share[variant].append(timed.seconds_after_epoch0 / epoch_time if timed else 0)
+                per_epoch[variant].append(run_time / args.tracking_epochs)
+                share[variant].append(timed.seconds / run_time if timed else 0)
         print(f"  run {round_ + 1}/{args.warmup + args.reps}", end="\r", file=sys.stderr)
     print(file=sys.stderr)
     note = f"{args.tracking_epochs} consecutive epochs per run"
@@ -365,8 +374,11 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   turn, so a busy neighbour on the machine slows all of them alike; min/median/max over the
   rounds after the warm-up, with a 0.25 s pause before each epoch (OpenBLAS's idle threads
   spin for ~0.1 s after a threaded call). `scratchnet train()` goes through the public
-  `scratchnet.train.train` (paused after each epoch by a callback); the `updates only` and
-  `evaluation only` rows split it into its two phases.
+  `scratchnet.train.train` in whole runs (`--run-epochs`, 10) from a fresh net, timed whole
+  and divided by the epochs: `train` evaluates epoch e while epoch e + 1 trains, so no
+  instant between epochs splits their work, and a run's set-up and epoch-0 evaluation are
+  counted in (an upper bound). The `updates only` and `evaluation only` rows time its two
+  phases apart, one after the other.
 - **The book's loop** is the chapter's code re-implemented here as the baseline: float64
   weights, `np.random.choice`, one-hot labels, the batch loss recomputed by a second forward
   pass after each update, full-set accuracy (not loss) each epoch.
@@ -381,7 +393,8 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   nothing but BLAS calls.
 - **MLflow overhead**: whole runs of consecutive epochs (the logger flushes by wall time, so
   it must not be interleaved), with `RunRecorder`'s `EpochLogger` on a scratch SQLite store
-  and without, alternating; the time spent inside the callback is measured directly.
+  and without, alternating; the time spent inside the callback's hooks is measured directly
+  and given as a share of the run's time.
 - **Peak RSS, start-up, sweeps** come from fresh subprocesses (`os.wait4`'s `ru_maxrss`;
   launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time).
 
@@ -416,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tracking-epochs", type=int, help="epochs per MLflow overhead run (default 10; quick 3)"
     )
+    parser.add_argument(
+        "--run-epochs", type=int, help="epochs per whole train() run timed (default 10; quick 3)"
+    )
     parser.add_argument("--system-reps", type=int, help="subprocess runs (default 5; quick 1)")
     parser.add_argument("--sweep-reps", type=int, help="sweeps per worker count (default 5)")
     parser.add_argument("--sweep-epochs", type=int, default=20, help="epochs of each sweep run")
@@ -432,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     args.reps = args.reps or (3 if args.quick else 7)
     args.system_reps = args.system_reps or (1 if args.quick else 5)
     args.tracking_epochs = args.tracking_epochs or (3 if args.quick else 10)
+    args.run_epochs = args.run_epochs or (3 if args.quick else 10)
     args.sweep_reps = args.sweep_reps or 5
     if args.quick:
         args.train_size = args.train_size or (6000 if args.dataset == "mnist" else None)

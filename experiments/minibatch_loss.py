@@ -45,7 +45,7 @@ def main(cfg: DictConfig) -> None:
     checked(NAME, lambda: check_minibatch_loss(cfg))
     uri = checked(NAME, lambda: check_tracking(cfg.tracking))
     data = checked(NAME, lambda: load_data(cfg))
-    checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, len(data.x_train)))
+    checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, data.train_size))
     net = build_net(cfg, data)
     with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
         result = train_recording_batches(

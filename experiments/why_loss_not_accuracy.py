@@ -28,7 +28,7 @@ def main(cfg: DictConfig) -> None:
     checked(NAME, lambda: check_why_loss(cfg))
     uri = checked(NAME, lambda: check_tracking(cfg.tracking))
     data = checked(NAME, lambda: load_data(cfg))
-    checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, len(data.x_train)))
+    checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, data.train_size))
     net = build_net(cfg, data)
     shapes = {k: v.shape for k, v in net.params.items()}
     checked(NAME, lambda: check_why_loss(cfg, shapes))

@@ -6,6 +6,8 @@ runs by default: float32 `Workspace` buffers, in-place updates, learning rate fo
 dL/da2, BLAS threads capped per phase.
 """
 
+import signal
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -14,7 +16,15 @@ from harness import MNIST_DIR
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.nn import TwoLayerNet
 from scratchnet.nn.two_layer_net import Workspace
-from scratchnet.train import Evaluator, batch_indices, evaluate, make_plan, sgd_step, train
+from scratchnet.train import (
+    Callback,
+    Evaluator,
+    batch_indices,
+    evaluate,
+    make_plan,
+    sgd_step,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +40,7 @@ def make_net(data: Dataset, dtype=np.float32, activation="sigmoid", seed=0, std=
 
 def reference_history(net, data, *, lr, batch_size, epochs, sampling="shuffle", seed=0):
     """The plain loop: same batches as train(), `sgd_step` and `TwoLayerNet.evaluate`."""
-    plan = make_plan(len(data.x_train), batch_size, epochs)
+    plan = make_plan(data.train_size, batch_size, epochs)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
     history = [{"epoch": 0, **evaluate(net, data, 10000)}]
     with np.errstate(all="ignore"):
@@ -84,15 +94,31 @@ def test_evaluator_equals_net_evaluate_and_ignores_its_thread_count(digits, bloc
     net = make_net(digits, std=0.5)
     ref_loss, ref_acc = net.evaluate(digits.x_train, digits.t_train)
     results = []
-    for threads in (1, 2, 3):
-        evaluator = Evaluator(net, threads, block_rows)
+    for threads, snapshot in ((1, False), (2, False), (3, False), (2, True)):
+        evaluator = Evaluator(net, digits, threads, block_rows, snapshot)
         try:
-            results.append(evaluator(digits.x_train, digits.t_train))
+            evaluator.start()
+            results.append(evaluator.result())
         finally:
             evaluator.close()
-    assert results[0] == results[1] == results[2]  # bit for bit
-    assert results[0][0] == pytest.approx(ref_loss, rel=1e-6)
-    assert results[0][1] == ref_acc
+    assert results[0] == results[1] == results[2] == results[3]  # bit for bit
+    assert results[0]["train_loss"] == pytest.approx(ref_loss, rel=1e-6)
+    assert results[0]["train_acc"] == ref_acc
+
+
+def test_a_snapshot_evaluator_reports_the_weights_it_started_with(digits):
+    net = make_net(digits, std=0.5)
+    evaluator = Evaluator(net, digits, 2, 64, snapshot=True)
+    try:
+        evaluator.start()
+        net.params["W2"] *= 3  # training moves on while the snapshot is evaluated
+        moved = evaluate(net, digits, 10000)
+        started = evaluator.result()
+    finally:
+        evaluator.close()
+    net.params["W2"] /= 3
+    assert started["test_loss"] == pytest.approx(evaluate(net, digits, 10000)["test_loss"])
+    assert started["test_loss"] != pytest.approx(moved["test_loss"])
 
 
 def test_evaluation_keeps_the_saturating_delta_so_a_blow_up_stays_finite(digits):
@@ -101,6 +127,16 @@ def test_evaluation_keeps_the_saturating_delta_so_a_blow_up_stays_finite(digits)
     loss, _ = Workspace(net).evaluate(digits.x_test, digits.t_test, 100)
     assert np.isfinite(loss)
     assert loss == pytest.approx(net.evaluate(digits.x_test, digits.t_test)[0], rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_step_on_stored_pixels_equals_a_step_on_the_features(digits, dtype):
+    on_pixels, on_features = make_net(digits, dtype, std=0.5), make_net(digits, dtype, std=0.5)
+    rows = np.random.default_rng(2).integers(0, digits.train_size, 32)
+    Workspace(on_pixels).step(digits.pixels_train, digits.t_train, rows, 0.3, digits.scale)
+    Workspace(on_features).step(digits.x_train, digits.t_train, rows, 0.3)
+    for name, value in on_features.params.items():
+        assert np.array_equal(on_pixels.params[name], value)
 
 
 def test_workspace_buffers_stay_in_the_nets_dtype(digits):
@@ -183,6 +219,70 @@ def test_history_does_not_depend_on_the_number_of_evaluation_threads(digits):
     one = train(make_net(digits), digits, eval_threads=1, **kw).history
     two = train(make_net(digits), digits, eval_threads=2, **kw).history
     assert one == two
+
+
+def overlap_pair(data, **kw):
+    """The same run with the evaluation overlapped with training and right after it."""
+    runs = []
+    for overlap in (True, False):
+        net = make_net(data)
+        result = train(net, data, eval_threads=2, overlap_evaluation=overlap, **kw)
+        runs.append((result, net))
+    return runs
+
+
+def test_overlapped_evaluation_gives_the_same_history_and_weights(digits):
+    (a, net_a), (b, net_b) = overlap_pair(digits, lr=0.5, batch_size=32, epochs=4, seed=7)
+    assert a.history == b.history
+    assert a.iterations == b.iterations
+    for name in net_a.params:
+        assert np.array_equal(net_a.params[name], net_b.params[name])
+
+
+def test_overlapped_divergence_stops_at_the_same_epoch_with_the_same_weights(digits):
+    runs = overlap_pair(digits, lr=200.0, batch_size=32, epochs=6, seed=1)
+    (a, net_a), (b, net_b) = runs
+    assert a.diverged and a.diverged_at == b.diverged_at < 6
+    assert a.history == b.history and a.iterations == b.iterations
+    for name in net_a.params:
+        assert np.array_equal(net_a.params[name], net_b.params[name])
+
+
+def test_an_interrupt_while_training_still_reports_the_epoch_being_evaluated(digits):
+    """Ctrl-C lands in epoch 3's updates while epoch 2 is evaluated: epoch 2 still arrives."""
+    seen = []
+
+    class InterruptSoon(Callback):
+        def on_epoch_end(self, epoch, metrics):
+            seen.append(epoch)
+            if epoch == 1:  # reported once epoch 2 has trained: epoch 3 starts next
+                signal.setitimer(signal.ITIMER_REAL, 0.01)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train(
+                make_net(digits),
+                digits,
+                lr=0.1,
+                batch_size=1,  # 1,347 updates an epoch: the alarm lands among them
+                epochs=50,
+                eval_threads=2,
+                callbacks=[InterruptSoon()],
+            )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert seen == [0, 1, 2]
+
+
+def test_training_reads_pixels_and_never_builds_the_float_features():
+    data = load_dataset("digits", seed=3)
+    train(make_net(data), data, lr=0.5, batch_size=32, epochs=1)
+    assert "x_train" not in vars(data) and "x_test" not in vars(data)
 
 
 def test_thread_caps_are_restored_after_training(digits):

@@ -126,7 +126,7 @@ def run(
     """Validate, load, train and record one run; KeyboardInterrupt ends the run KILLED."""
     validate_config(cfg)
     data = load_data(cfg)
-    check_batch_size(cfg.trainer.batch_size, len(data.x_train))
+    check_batch_size(cfg.trainer.batch_size, data.train_size)
     # Only now is the store touched (created if new): bad input leaves no trace in it.
     uri = resolve_uri(cfg.tracking.uri) if cfg.tracking.enabled else None
     net = build_net(cfg, data)

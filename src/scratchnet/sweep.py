@@ -140,7 +140,7 @@ def check_job(cfg: DictConfig, train_sizes: dict[str, int]) -> None:
         [OmegaConf.to_container(cfg.data, resolve=True), cfg.seed], sort_keys=True, default=str
     )
     if data_key not in train_sizes:
-        train_sizes[data_key] = len(load_data(cfg).x_train)
+        train_sizes[data_key] = load_data(cfg).train_size
     check_batch_size(cfg.trainer.batch_size, train_sizes[data_key])
 
 

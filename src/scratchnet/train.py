@@ -3,21 +3,24 @@
 Nothing here knows about MLflow or Hydra; whoever calls `train` decides where metrics go.
 
 Speed: with integer labels, `train` runs through `scratchnet.nn.two_layer_net.Workspace`
-(preallocated buffers in the net's dtype, in-place ufuncs, no second forward pass);
-`sgd_step` and `evaluate` without an evaluator are the plain reference path.
+(preallocated buffers in the net's dtype, in-place ufuncs, no second forward pass, uint8
+pixels gathered and scaled per batch); `sgd_step` and `evaluate` are the plain reference path.
 Threads, measured by `python -m benchmarks.run`: the per-step matmuls (batch x 784 x 50)
 are too small to share: OpenBLAS's second thread costs more to wake and sync than it saves,
 and 3-10x the step when another process holds the other core, so updates run with one BLAS
-thread. The full-set evaluation is big, so `Evaluator` splits it into blocks of rows spread
-over a few Python threads, each calling BLAS with one thread: it uses the cores without
-OpenBLAS's spin-waiting, degrades gracefully on a busy machine, and every block is computed
+thread. The full-set evaluation is big, so `Evaluator` splits it into blocks of rows that
+any free thread takes, each calling BLAS with one thread. When there is a spare core, epoch
+e is evaluated on a copy of its weights while epoch e + 1 trains. Every block is computed
 the same way whoever takes it, so the metrics are bit-identical for any thread count.
 """
 
+import copy
 import functools
+import itertools
 import math
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -65,7 +68,10 @@ class Callback:
         """Called once, before epoch 0 is evaluated."""
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        """Called after each evaluated epoch (0 included) whose losses are finite."""
+        """Called after each evaluated epoch (0 included) whose losses are finite.
+
+        When `train` overlaps the evaluation, the net is already training epoch + 1.
+        """
 
     def on_train_end(self, result: TrainResult) -> None:
         """Called once when training stops normally or diverges (not on an exception)."""
@@ -108,59 +114,104 @@ def batch_indices(
 
 
 class Evaluator:
-    """Loss and accuracy of a net over many rows, in blocks spread over `threads` threads.
+    """Loss and accuracy of a net on the full train and test sets, in blocks of rows.
 
-    Block i (rows i*B .. i*B+B-1) goes to thread i mod `threads`, which runs it in its own
-    `Workspace` with one BLAS thread; the block sums are added in block order. So the
-    result does not depend on the number of threads, only on the block size B.
+    `start` fixes the weights to evaluate (copied into a snapshot net when `snapshot`) and
+    sets `threads - 1` background threads on the blocks; `result` takes the blocks still
+    left on the calling thread and waits for the others. Called back to back, that is a
+    parallel evaluation; with training in between, one epoch's evaluation overlaps the next
+    epoch's updates. Each block runs alike whoever takes it (its own `Workspace`, one BLAS
+    thread: the caller sets that) and the block sums are added in block order, so the
+    metrics depend on the block size alone, never on the threads or the timing.
     """
 
-    def __init__(self, net: TwoLayerNet, threads: int, block_rows: int) -> None:
-        self.block_rows = block_rows
-        self.workspaces = [Workspace(net) for _ in range(max(threads, 1))]
-        self._pool = ThreadPoolExecutor(threads, "scratchnet-eval") if threads > 1 else None
+    def __init__(
+        self, net: TwoLayerNet, data: Dataset, threads: int, block_rows: int, snapshot: bool
+    ) -> None:
+        self.net = net
+        self.target = copy.deepcopy(net) if snapshot else net
+        self.scale = data.scale
+        self.splits = [
+            (_rows(data.pixels_train), data.t_train),
+            (_rows(data.pixels_test), data.t_test),
+        ]
+        if any(len(x) == 0 for x, _ in self.splits):
+            raise ValueError("evaluate needs at least one sample in each split")
+        self.blocks = [
+            (split, slice(i, i + block_rows))
+            for split, (x, _) in enumerate(self.splits)
+            for i in range(0, len(x), block_rows)
+        ]
+        self.workspaces = [Workspace(self.target) for _ in range(max(threads, 1))]
+        self._pool = ThreadPoolExecutor(threads - 1, "scratchnet-eval") if threads > 1 else None
+        self._lock = threading.Lock()
+        self._next = len(self.blocks)
+        self._sums: list[tuple[float, int]] = []
+        self._futures: list[Future] = []
 
-    def __call__(self, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-        """(mean cross-entropy, accuracy) over the rows of x with integer labels t."""
-        n, b, k = len(x), self.block_rows, len(self.workspaces)
-        if n == 0:
-            raise ValueError("evaluate needs at least one sample")
-        starts = range(0, n, b)
+    def start(self) -> None:
+        """Begin evaluating the net's current weights (the background threads start now)."""
+        if self.target is not self.net:
+            for key, value in self.net.params.items():
+                np.copyto(self.target.params[key], value)
+        self._sums = [(0.0, 0)] * len(self.blocks)
+        self._next = 0
+        if self._pool is not None:
+            self._futures = [self._pool.submit(self._work, ws) for ws in self.workspaces[1:]]
 
-        def blocks_of(j: int) -> list[tuple[float, int]]:
-            ws = self.workspaces[j]
-            with np.errstate(all="ignore"):  # numpy's error state is per thread
-                return [ws.block_sums(x[i : i + b], t[i : i + b]) for i in starts[j::k]]
+    def _claim(self) -> int | None:
+        with self._lock:
+            i, self._next = self._next, self._next + 1
+        return i if i < len(self.blocks) else None
 
-        with blas_threads(1):
-            if self._pool is None:
-                per_thread = [blocks_of(0)]
-            else:
-                per_thread = list(self._pool.map(blocks_of, range(k)))
-        sums: list[tuple[float, int]] = [(0.0, 0)] * len(starts)
-        for j, block_sums in enumerate(per_thread):
-            sums[j::k] = block_sums
-        loss = sum(block_loss for block_loss, _ in sums)  # in block order: deterministic
-        return loss / n, sum(correct for _, correct in sums) / n
+    def _work(self, ws: Workspace) -> None:
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            while (i := self._claim()) is not None:
+                split, rows = self.blocks[i]
+                x, t = self.splits[split]
+                self._sums[i] = ws.block_sums(x[rows], t[rows], self.scale)
+
+    def _wait(self) -> None:
+        futures, self._futures = self._futures, []
+        for future in futures:
+            future.result()
+
+    def result(self) -> dict[str, float]:
+        """The metrics of the weights given to `start`, once every block is done."""
+        self._work(self.workspaces[0])
+        self._wait()
+        totals = []
+        for split, (x, _) in enumerate(self.splits):
+            sums = [s for (b, _), s in zip(self.blocks, self._sums, strict=True) if b == split]
+            loss = sum(block_loss for block_loss, _ in sums)  # in block order: deterministic
+            totals.append((loss / len(x), sum(correct for _, correct in sums) / len(x)))
+        (train_loss, train_acc), (test_loss, test_acc) = totals
+        return _metrics(train_loss, train_acc, test_loss, test_acc)
+
+    def restore(self) -> None:
+        """Put the last evaluated weights back into the net (after a diverged epoch)."""
+        if self.target is not self.net:
+            for key, value in self.target.params.items():
+                np.copyto(self.net.params[key], value)
 
     def close(self) -> None:
+        """Stop the background threads (blocks not yet claimed are dropped)."""
+        with self._lock:
+            self._next = len(self.blocks)
+        self._wait()
         if self._pool is not None:
             self._pool.shutdown()
 
 
-def evaluate(
-    net: TwoLayerNet, data: Dataset, chunk_size: int, evaluator: Evaluator | None = None
-) -> dict[str, float]:
-    """Loss and accuracy on the full train and test sets, and the generalization gaps.
+def _rows(x: np.ndarray) -> np.ndarray:
+    """Examples as flat rows (a view): (N, 1, H, W) images become (N, H*W)."""
+    return x.reshape(len(x), -1)
 
-    Without an `evaluator`, `TwoLayerNet.evaluate` in chunks of `chunk_size` rows.
-    """
-    if evaluator is None:
-        train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
-        test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
-    else:
-        train_loss, train_acc = evaluator(data.x_train, data.t_train)
-        test_loss, test_acc = evaluator(data.x_test, data.t_test)
+
+def _metrics(
+    train_loss: float, train_acc: float, test_loss: float, test_acc: float
+) -> dict[str, float]:
+    """An epoch's metrics in METRICS order, with the generalization gaps."""
     return {
         "train_loss": train_loss,
         "train_acc": train_acc,
@@ -169,6 +220,16 @@ def evaluate(
         "gap_acc": train_acc - test_acc,
         "gap_loss": test_loss - train_loss,
     }
+
+
+def evaluate(net: TwoLayerNet, data: Dataset, chunk_size: int) -> dict[str, float]:
+    """Loss and accuracy on the full train and test sets, and the generalization gaps.
+
+    The reference path: `TwoLayerNet.evaluate` in chunks of `chunk_size` rows.
+    """
+    train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
+    test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
+    return _metrics(train_loss, train_acc, test_loss, test_acc)
 
 
 def is_diverged(
@@ -207,13 +268,31 @@ def sgd_step(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, lr: float) -> None:
         net.params[key] -= grad
 
 
+class _ReferenceEvaluation:
+    """`evaluate` behind the `Evaluator` interface, for one-hot labels (never overlapped)."""
+
+    def __init__(self, net: TwoLayerNet, data: Dataset, chunk_size: int) -> None:
+        self.net, self.data, self.chunk_size = net, data, chunk_size
+
+    def start(self) -> None:
+        """Nothing runs ahead: `result` does the work."""
+
+    def result(self) -> dict[str, float]:
+        return evaluate(self.net, self.data, self.chunk_size)
+
+    def restore(self) -> None:
+        """The net was never moved past the evaluated weights."""
+
+    def close(self) -> None:
+        """No threads to stop."""
+
+
 @contextmanager
-def _closing(evaluator: Evaluator | None) -> Iterator[None]:
+def _closing(evaluator: Evaluator | _ReferenceEvaluation) -> Iterator[None]:
     try:
         yield
     finally:
-        if evaluator is not None:
-            evaluator.close()
+        evaluator.close()
 
 
 def train(
@@ -231,54 +310,104 @@ def train(
     callbacks: Sequence[Callback] = (),
     step_threads: int | None = STEP_BLAS_THREADS,
     eval_threads: int | None = None,
+    overlap_evaluation: bool = True,
 ) -> TrainResult:
     """Train `net` in place; evaluate at epoch 0 and after every epoch; stop on a non-finite loss.
 
     Batches are drawn from `seed` (its spawn key 1; key 0 is for weight initialisation).
     Diverged: a loss is NaN/inf, or the train loss exceeds `divergence_factor` times its
-    epoch-0 value (cross-entropy saturates at -log(delta) ~ 16, so blow-ups stay finite).
+    epoch-0 value (cross-entropy saturates at -log(delta) ~ 16, so blow-ups stay finite);
+    the net is then left with the weights of the diverged epoch.
     Updates run with at most `step_threads` BLAS threads (None: the BLAS default); the
     evaluation with `eval_threads` threads of one BLAS thread each (None: as many as BLAS
-    would use) in blocks of min(eval_chunk_size, EVAL_BLOCK_ROWS) rows. Callbacks run
-    outside these settings.
+    would use) in blocks of min(eval_chunk_size, EVAL_BLOCK_ROWS) rows. With more than one
+    evaluation thread, one-thread updates and `overlap_evaluation`, each epoch is evaluated
+    on a snapshot of the weights while the next epoch trains: its callbacks come one epoch
+    late and the net has moved on by then. The metrics are the same either way.
     """
-    plan = make_plan(len(data.x_train), batch_size, epochs, iters_num)
+    plan = make_plan(data.train_size, batch_size, epochs, iters_num)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
     result = TrainResult()
-    workspace = evaluator = None  # one-hot labels: the reference path
-    if data.t_train.ndim == 1 and data.t_test.ndim == 1:
+    t = data.t_train
+    fast = data.t_train.ndim == 1 and data.t_test.ndim == 1  # else one-hot: the reference path
+    threads = eval_threads or default_eval_threads()
+    overlap = fast and overlap_evaluation and threads > 1 and step_threads == 1
+    evaluator: Evaluator | _ReferenceEvaluation
+    if fast:
         workspace = Workspace(net)
-        threads = eval_threads or default_eval_threads()
-        evaluator = Evaluator(net, threads, min(eval_chunk_size, EVAL_BLOCK_ROWS))
-    x, t = data.x_train, data.t_train
+        block_rows = min(eval_chunk_size, EVAL_BLOCK_ROWS)
+        evaluator = Evaluator(net, data, threads, block_rows, snapshot=overlap)
+        x, scale = _rows(data.pixels_train), data.scale
+    else:
+        evaluator = _ReferenceEvaluation(net, data, eval_chunk_size)
+        x, scale = data.x_train, 1.0
     for cb in callbacks:
         cb.on_train_begin(plan)
 
-    def record(epoch: int) -> bool:
-        metrics = evaluate(net, data, eval_chunk_size, evaluator)
+    def steps(batches: list[np.ndarray]) -> None:
+        for idx in batches:
+            if fast:
+                workspace.step(x, t, idx, lr, scale)
+            else:
+                sgd_step(net, x[idx], t[idx], lr)
+        result.iterations += len(batches)
+
+    def collect(epoch: int) -> dict[str, float] | None:
+        """The started evaluation's metrics for `epoch`; None if they show divergence."""
+        metrics = evaluator.result()
         if is_diverged(metrics, result.history[0] if result.history else None, divergence_factor):
             result.diverged_at = epoch
-            return False
+            return None
         result.history.append({"epoch": epoch, **metrics})
+        return metrics
+
+    def report(epoch: int, metrics: Mapping[str, float]) -> None:
         for cb in callbacks:
             cb.on_epoch_end(epoch, metrics)
-        return True
+
+    def serial() -> None:
+        """Evaluate each epoch right after its updates (the net waits for its callbacks)."""
+        for epoch, batches in itertools.chain([(0, [])], batch_indices(plan, sampling, rng)):
+            with blas_threads(step_threads):
+                steps(batches)
+            with blas_threads(1 if fast else None):
+                evaluator.start()
+                metrics = collect(epoch)
+            if metrics is None:
+                return
+            report(epoch, metrics)
+
+    def overlapped() -> None:
+        """Evaluate epoch e on a snapshot while epoch e + 1 trains (all at one BLAS thread)."""
+        evaluator.start()
+        pending = 0
+        for epoch, batches in batch_indices(plan, sampling, rng):
+            try:
+                steps(batches)
+            except KeyboardInterrupt:  # keep the epoch already trained and being evaluated
+                if (metrics := collect(pending)) is not None:
+                    report(pending, metrics)
+                raise
+            metrics = collect(pending)
+            if metrics is None:
+                evaluator.restore()
+                result.iterations -= len(batches)
+                return
+            evaluator.start()
+            report(pending, metrics)
+            pending = epoch
+        if (metrics := collect(pending)) is not None:
+            report(pending, metrics)
 
     with (
         np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
         _closing(evaluator),
+        blas_threads(1 if overlap else None),
     ):
-        if record(0):
-            for epoch, batches in batch_indices(plan, sampling, rng):
-                with blas_threads(step_threads):
-                    for idx in batches:
-                        if workspace is not None:
-                            workspace.step(x, t, idx, lr)
-                        else:
-                            sgd_step(net, x[idx], t[idx], lr)
-                result.iterations += len(batches)
-                if not record(epoch):
-                    break
+        if overlap:
+            overlapped()
+        else:
+            serial()
     for cb in callbacks:
         cb.on_train_end(result)
     return result

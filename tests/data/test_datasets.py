@@ -115,6 +115,25 @@ def test_digits_without_normalize_keeps_raw_values_0_to_16_as_float32():
     np.testing.assert_array_equal(data.x_train, np.round(data.x_train))
 
 
+def test_images_stay_uint8_pixels_until_the_features_are_asked_for():
+    data = load_dataset("digits")
+    assert data.pixels_train.dtype == np.uint8 and data.scale == 16
+    assert "x_train" not in vars(data)  # nothing converted yet
+    assert data.x_train.dtype == np.float32
+    np.testing.assert_array_equal(data.x_train, data.pixels_train / np.float32(16))
+
+
+def test_digest_covers_the_scale():
+    data = load_dataset("digits")
+    assert dataclasses.replace(data, scale=15.0).digest != data.digest
+
+
+def test_floating_pixels_with_scale_one_are_the_features_themselves():
+    x = np.linspace(0, 1, 8, dtype=np.float64).reshape(4, 2)
+    t = np.arange(4)
+    assert Dataset("given", x, t, x, t).x_train is x
+
+
 def test_labels_are_int64_class_indices():
     data = load_dataset("digits")
     assert data.t_train.dtype == np.int64
@@ -294,15 +313,15 @@ def test_digest_changes_with_the_split():
 
 def test_digest_changes_when_one_value_changes():
     data = load_dataset("digits")
-    x_test = data.x_test.copy()
-    x_test[-1, -1] += 0.5
-    changed = dataclasses.replace(data, x_test=x_test)
+    pixels = data.pixels_test.copy()
+    pixels[-1, -1] += 1
+    changed = dataclasses.replace(data, pixels_test=pixels)
     assert changed.digest != data.digest
 
 
 def test_digest_covers_shape_not_only_bytes():
     data = load_dataset("digits")
-    reshaped = dataclasses.replace(data, x_train=data.x_train.reshape(-1, 1, 8, 8))
+    reshaped = dataclasses.replace(data, pixels_train=data.pixels_train.reshape(-1, 1, 8, 8))
     assert reshaped.digest != data.digest
 
 

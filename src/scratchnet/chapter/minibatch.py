@@ -62,7 +62,7 @@ def train_recording_batches(
     of the training loss at that moment (the book records it just after the update, which
     reads low: the step was fitted to that very batch). `on_epoch` gets each epoch's point
     and the batch losses since the previous epoch."""
-    plan = make_plan(len(data.x_train), batch_size, epochs, iters_num)
+    plan = make_plan(data.train_size, batch_size, epochs, iters_num)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(BATCH_SEED_KEY,)))
     result = MinibatchResult()
     sent = 0

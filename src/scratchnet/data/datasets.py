@@ -1,4 +1,5 @@
-"""Load digits, MNIST and Fashion-MNIST as one Dataset shape: float32 images, int64 labels."""
+"""Load digits, MNIST and Fashion-MNIST as one Dataset shape: uint8 pixels, float32 features
+in [0, 1] made on demand, int64 labels."""
 
 import functools
 import hashlib
@@ -102,13 +103,43 @@ DATASETS: dict[str, DatasetSpec] = {
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
-    """A train/test split ready for training; arrays are read-only so the digest stays true."""
+    """A train/test split ready for training; arrays are read-only so the digest stays true.
+
+    Images are kept as stored (`pixels_*`: uint8 for the registered datasets) and become
+    features x = pixels / scale on first use of `x_train`/`x_test`, in float32. The trainer
+    reads the pixels and converts only the rows it touches, so MNIST costs 55 MB in memory
+    instead of 219 MB. Floating pixels with scale 1 are the features themselves.
+    """
 
     name: str
-    x_train: np.ndarray
+    pixels_train: np.ndarray
     t_train: np.ndarray
-    x_test: np.ndarray
+    pixels_test: np.ndarray
     t_test: np.ndarray
+    scale: float = 1.0
+
+    @cached_property
+    def x_train(self) -> np.ndarray:
+        """Training features, pixels_train / scale (float32 unless already floating)."""
+        return self.features(self.pixels_train)
+
+    @cached_property
+    def x_test(self) -> np.ndarray:
+        """Test features, pixels_test / scale (float32 unless already floating)."""
+        return self.features(self.pixels_test)
+
+    def features(self, pixels: np.ndarray) -> np.ndarray:
+        """pixels / scale as read-only float32, or `pixels` itself if floating with scale 1."""
+        if self.scale == 1 and np.issubdtype(pixels.dtype, np.floating):
+            return pixels
+        x = np.divide(pixels, np.float32(self.scale), dtype=np.float32)
+        x.flags.writeable = False
+        return x
+
+    @property
+    def train_size(self) -> int:
+        """Number of training examples."""
+        return len(self.t_train)
 
     @property
     def num_classes(self) -> int:
@@ -120,13 +151,13 @@ class Dataset:
     @property
     def input_size(self) -> int:
         """Number of input features per example (784 for MNIST, 64 for digits)."""
-        return math.prod(self.x_train.shape[1:])
+        return math.prod(self.pixels_train.shape[1:])
 
     @cached_property
     def digest(self) -> str:
-        """SHA-256 hex over dtype, shape and every byte of the four arrays, in a fixed order."""
-        h = hashlib.sha256()
-        for key in ("x_train", "t_train", "x_test", "t_test"):
+        """SHA-256 hex over the scale, then dtype, shape and every byte of the four arrays."""
+        h = hashlib.sha256(f"scale:{self.scale!r};".encode())
+        for key in ("pixels_train", "t_train", "pixels_test", "t_test"):
             array = np.ascontiguousarray(getattr(self, key))
             h.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
             h.update(memoryview(array).cast("B"))
@@ -134,11 +165,13 @@ class Dataset:
 
     def __repr__(self) -> str:
         """Summarise shapes and dtypes instead of printing the arrays."""
+        x_dtype = self.features(self.pixels_train[:0]).dtype
         return (
-            f"Dataset(name={self.name!r}, x_train={self.x_train.shape} {self.x_train.dtype}, "
+            f"Dataset(name={self.name!r}, x_train={self.pixels_train.shape} {x_dtype}, "
             f"t_train={self.t_train.shape} {self.t_train.dtype}, "
-            f"x_test={self.x_test.shape} {self.x_test.dtype}, "
-            f"t_test={self.t_test.shape} {self.t_test.dtype})"
+            f"x_test={self.pixels_test.shape} {x_dtype}, "
+            f"t_test={self.t_test.shape} {self.t_test.dtype}, "
+            f"pixels {self.pixels_train.dtype} / {self.scale:g})"
         )
 
 
@@ -233,16 +266,12 @@ def _split(raw: RawData, test_fraction: float, seed: int) -> RawData:
 # ---------------------------------------------------------------- conversion
 
 
-def _features(images: np.ndarray, max_value: int, normalize: bool, flatten: bool) -> np.ndarray:
-    """Convert uint8 (N, H, W) images to float32 straight away (no float64 copy), read-only."""
-    if normalize:
-        x = np.divide(images, np.float32(max_value), dtype=np.float32)
-    else:
-        x = images.astype(np.float32)
+def _pixels(images: np.ndarray, flatten: bool) -> np.ndarray:
+    """Images as stored (no copy), shaped (N, H*W) when `flatten`, else (N, 1, H, W)."""
     n = images.shape[0]
-    x = x.reshape(n, -1) if flatten else x.reshape(n, 1, *images.shape[1:])
-    x.flags.writeable = False
-    return x
+    pixels = images.reshape(n, -1) if flatten else images.reshape(n, 1, *images.shape[1:])
+    pixels.flags.writeable = False
+    return pixels
 
 
 def _targets(labels: np.ndarray, num_classes: int, one_hot: bool) -> np.ndarray:
@@ -470,13 +499,14 @@ def load_dataset(
     test_fraction: float = 0.25,
     download: bool = True,
 ) -> Dataset:
-    """Load a registered dataset as float32 images and int64 (or one-hot float32) labels.
+    """Load a registered dataset: uint8 pixels with float32 features, int64 (or one-hot) labels.
 
     digits is split into train/test by `test_fraction` and `seed` (stratified); mnist and
     fashion_mnist use their own test set, read from `root` (four IDX files, raw or .gz) or
     downloaded into `cache_dir`/<name> (default $SCRATCHNET_CACHE or ~/.cache/scratchnet) and
     verified by SHA-256. `train_size` keeps a seeded, stratified subset of the training set.
-    Images are scaled to [0, 1] when `normalize`, shaped (N, H*W) when `flatten`, else
+    Features are pixels scaled to [0, 1] when `normalize` (unscaled float32 otherwise), made
+    on first use of `x_train`/`x_test`; images are shaped (N, H*W) when `flatten`, else
     (N, 1, H, W). `root` is ignored by digits, which is bundled with scikit-learn.
     """
     spec = _get_spec(name)
@@ -494,8 +524,9 @@ def load_dataset(
         x_train, t_train = x_train[keep], t_train[keep]
     return Dataset(
         name=name,
-        x_train=_features(x_train, spec.max_value, normalize, flatten),
+        pixels_train=_pixels(x_train, flatten),
         t_train=_targets(t_train, spec.num_classes, one_hot_label),
-        x_test=_features(raw.x_test, spec.max_value, normalize, flatten),
+        pixels_test=_pixels(raw.x_test, flatten),
         t_test=_targets(raw.t_test, spec.num_classes, one_hot_label),
+        scale=float(spec.max_value) if normalize else 1.0,
     )

@@ -202,26 +202,54 @@ class Workspace:
     net's dtype: no per-step allocations of note, no float64 temporaries, and no second
     forward pass for a loss nobody reads. The parameters are the net's own arrays, updated
     in place, so `net.predict` and friends see every step.
+
+    Inputs may be stored pixels with a `scale` (x = pixels / scale): only the rows a step or
+    a block reads are converted, which is cheaper than gathering float32 rows (4x the bytes).
     """
 
     def __init__(self, net: TwoLayerNet) -> None:
         self.net = net
         self.dtype = net.dtype
         self._buffers: dict[tuple[int, bool], dict[str, NDArray]] = {}
+        self._staged: dict[tuple[np.dtype, tuple[int, ...]], NDArray] = {}
 
     def buffers(self, rows: int, backward: bool = False) -> dict[str, NDArray]:
-        """Arrays for `rows` rows (made on first use): z1 and y, plus x, d1, dW1, dW2 for a step."""
+        """Arrays for `rows` rows (made on first use): x, z1, y, plus d1, dW1, dW2 for a step."""
         key = (rows, backward)
         if key not in self._buffers:
             (n_in, n_hidden), n_out = self.net.params["W1"].shape, self.net.params["W2"].shape[1]
-            shapes = {"z1": (rows, n_hidden), "y": (rows, n_out)}
+            shapes = {"x": (rows, n_in), "z1": (rows, n_hidden), "y": (rows, n_out)}
             if backward:
-                shapes |= {"x": (rows, n_in), "d1": (rows, n_hidden)}
-                shapes |= {"dW1": (n_in, n_hidden), "dW2": (n_hidden, n_out)}
+                shapes |= {"d1": (rows, n_hidden), "dW1": (n_in, n_hidden)}
+                shapes |= {"dW2": (n_hidden, n_out)}
             arrays = {k: np.empty(shape, dtype=self.dtype) for k, shape in shapes.items()}
             arrays["rows"] = np.arange(rows)
             self._buffers[key] = arrays
         return self._buffers[key]
+
+    def _staging(self, dtype: np.dtype, shape: tuple[int, ...]) -> NDArray:
+        """A reused array for rows gathered as stored, before they are scaled."""
+        key = (dtype, shape)
+        if key not in self._staged:
+            self._staged[key] = np.empty(shape, dtype=dtype)
+        return self._staged[key]
+
+    def inputs(self, x: NDArray, rows: NDArray | slice, scale: float, out: NDArray) -> NDArray:
+        """x[rows] / scale in the net's dtype, in `out` unless x[rows] can be used as it is.
+
+        Pixels are divided in float32, as `Dataset.features` does it, so the trainer sees the
+        very numbers of `Dataset.x_train`; floating x with scale 1 is only gathered.
+        """
+        direct = x.dtype == self.dtype and scale == 1
+        if isinstance(rows, slice):
+            source = x[rows]
+            if direct:
+                return source
+        elif direct:
+            return np.take(x, rows, axis=0, out=out)
+        else:
+            source = np.take(x, rows, axis=0, out=self._staging(x.dtype, out.shape))
+        return np.divide(source, np.float32(scale), out=out, dtype=np.float32)
 
     def forward(self, x: NDArray, buf: dict[str, NDArray]) -> tuple[NDArray, NDArray]:
         """z1 = h(x W1 + b1) and y = softmax(z1 W2 + b2), written into buf's z1 and y."""
@@ -243,16 +271,12 @@ class Workspace:
         y /= y.sum(axis=1, keepdims=True)
         return z1, y
 
-    def step(self, x: NDArray, t: NDArray, rows: NDArray, lr: float) -> None:
-        """One update W <- W - lr dL/dW on the batch x[rows] with integer labels t[rows]."""
+    def step(self, x: NDArray, t: NDArray, rows: NDArray, lr: float, scale: float = 1.0) -> None:
+        """One update W <- W - lr dL/dW on the batch x[rows] / scale, integer labels t[rows]."""
         p = self.net.params
         n = len(rows)
         buf = self.buffers(n, backward=True)
-        xb = buf["x"]
-        if x.dtype == self.dtype:
-            np.take(x, rows, axis=0, out=xb)
-        else:
-            xb[...] = x[rows]
+        xb = self.inputs(x, rows, scale, buf["x"])
         z1, d2 = self.forward(xb, buf)
         d2[buf["rows"], t[rows]] -= 1  # y - onehot(t)
         d2 *= self.dtype.type(lr / n)  # lr dL/da2
@@ -270,20 +294,24 @@ class Workspace:
         p["W1"] -= buf["dW1"]
         p["b1"] -= d1.sum(axis=0)
 
-    def block_sums(self, x: NDArray, t: NDArray) -> tuple[float, int]:
+    def block_sums(self, x: NDArray, t: NDArray, scale: float = 1.0) -> tuple[float, int]:
         """(sum_n -log(y[n, t_n] + 1e-7), number of rows with argmax y = t) for one block.
 
-        The loss is summed in float64; the block's forward pass runs in this workspace's
-        buffers, so two threads need two workspaces.
+        x holds the block's rows (features, or pixels to divide by `scale`). The loss is summed
+        in float64; the forward pass runs in this workspace's buffers, so two threads need two
+        workspaces.
         """
         buf = self.buffers(len(x))
-        _, y = self.forward(np.asarray(x, dtype=self.dtype), buf)
+        xb = self.inputs(np.asarray(x), slice(None), scale, buf["x"][: len(x)])
+        _, y = self.forward(xb, buf)
         picked = y[buf["rows"], t]
         picked += self.dtype.type(1e-7)
         loss_sum = -float(np.log(picked).sum(dtype=np.float64))
         return loss_sum, int(np.count_nonzero(y.argmax(axis=1) == t))
 
-    def evaluate(self, x: NDArray, t: NDArray, chunk_size: int) -> tuple[float, float]:
+    def evaluate(
+        self, x: NDArray, t: NDArray, chunk_size: int, scale: float = 1.0
+    ) -> tuple[float, float]:
         """(L, accuracy) over all rows in blocks of chunk_size rows (t: integer labels).
 
         Matches `TwoLayerNet.evaluate`: L = -mean log(y[n, t_n] + 1e-7), accuracy = the
@@ -293,7 +321,7 @@ class Workspace:
         if n == 0:
             raise ValueError("evaluate needs at least one sample")
         sums = [
-            self.block_sums(x[i : i + chunk_size], t[i : i + chunk_size])
+            self.block_sums(x[i : i + chunk_size], t[i : i + chunk_size], scale)
             for i in range(0, n, chunk_size)
         ]
         return sum(loss for loss, _ in sums) / n, sum(c for _, c in sums) / n
