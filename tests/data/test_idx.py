@@ -60,6 +60,19 @@ def test_gzip_is_detected_by_magic_bytes_not_by_extension(tmp_path):
     np.testing.assert_array_equal(read_idx(path), [1, 2, 3])
 
 
+def test_a_gzip_file_of_several_members_reads_whole(tmp_path):
+    data = idx_bytes(0x08, (6,), bytes(range(6)))
+    path = tmp_path / "two-members.gz"
+    path.write_bytes(gzip.compress(data[:9]) + gzip.compress(data[9:]))
+    np.testing.assert_array_equal(read_idx(path), range(6))
+
+
+def test_arrays_read_are_read_only(tmp_path):
+    for dtype in (np.uint8, np.int32):
+        path = write_idx(tmp_path / f"{np.dtype(dtype).name}.gz", np.arange(4, dtype=dtype))
+        assert not read_idx(path).flags.writeable
+
+
 def test_gz_file_is_really_compressed(tmp_path):
     path = write_idx(tmp_path / "a.gz", np.zeros(100, dtype=np.uint8))
     assert path.read_bytes()[:2] == b"\x1f\x8b"

@@ -214,11 +214,11 @@ class Workspace:
         self._staged: dict[tuple[np.dtype, tuple[int, ...]], NDArray] = {}
 
     def buffers(self, rows: int, backward: bool = False) -> dict[str, NDArray]:
-        """Arrays for `rows` rows (made on first use): x, z1, y, plus d1, dW1, dW2 for a step."""
+        """Arrays for `rows` rows (made on first use): x, z1, yT, plus d1, dW1, dW2 for a step."""
         key = (rows, backward)
         if key not in self._buffers:
             (n_in, n_hidden), n_out = self.net.params["W1"].shape, self.net.params["W2"].shape[1]
-            shapes = {"x": (rows, n_in), "z1": (rows, n_hidden), "y": (rows, n_out)}
+            shapes = {"x": (rows, n_in), "z1": (rows, n_hidden), "yT": (n_out, rows)}
             if backward:
                 shapes |= {"d1": (rows, n_hidden), "dW1": (n_in, n_hidden)}
                 shapes |= {"dW2": (n_hidden, n_out)}
@@ -252,9 +252,13 @@ class Workspace:
         return np.divide(source, np.float32(scale), out=out, dtype=np.float32)
 
     def forward(self, x: NDArray, buf: dict[str, NDArray]) -> tuple[NDArray, NDArray]:
-        """z1 = h(x W1 + b1) and y = softmax(z1 W2 + b2), written into buf's z1 and y."""
+        """z1 = h(x W1 + b1) and y^T = softmax(z1 W2 + b2)^T, written into buf's z1 and yT.
+
+        The output layer is kept transposed (classes x rows): softmax's max and sum then run
+        across 10 rows of contiguous numbers instead of along 10-number rows, ~2x faster.
+        """
         p = self.net.params
-        z1, y = buf["z1"][: len(x)], buf["y"][: len(x)]
+        z1, y_t = buf["z1"], buf["yT"]
         np.matmul(x, p["W1"], out=z1)
         z1 += p["b1"]
         if self.net.activation == "sigmoid":  # 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2
@@ -264,12 +268,12 @@ class Workspace:
             z1 *= 0.5
         else:
             np.maximum(z1, 0, out=z1)
-        np.matmul(z1, p["W2"], out=y)
-        y += p["b2"]
-        y -= y.max(axis=1, keepdims=True)  # softmax(a) = exp(a - max a) / sum exp(a - max a)
-        np.exp(y, out=y)
-        y /= y.sum(axis=1, keepdims=True)
-        return z1, y
+        np.matmul(p["W2"].T, z1.T, out=y_t)  # a2^T = W2^T z1^T
+        y_t += p["b2"][:, None]
+        y_t -= y_t.max(axis=0)  # softmax(a) = exp(a - max a) / sum exp(a - max a)
+        np.exp(y_t, out=y_t)
+        y_t /= y_t.sum(axis=0)
+        return z1, y_t
 
     def step(self, x: NDArray, t: NDArray, rows: NDArray, lr: float, scale: float = 1.0) -> None:
         """One update W <- W - lr dL/dW on the batch x[rows] / scale, integer labels t[rows]."""
@@ -277,13 +281,13 @@ class Workspace:
         n = len(rows)
         buf = self.buffers(n, backward=True)
         xb = self.inputs(x, rows, scale, buf["x"])
-        z1, d2 = self.forward(xb, buf)
-        d2[buf["rows"], t[rows]] -= 1  # y - onehot(t)
-        d2 *= self.dtype.type(lr / n)  # lr dL/da2
-        np.matmul(z1.T, d2, out=buf["dW2"])
-        d1 = np.matmul(d2, p["W2"].T, out=buf["d1"])  # uses W2 before its update
+        z1, d2_t = self.forward(xb, buf)
+        d2_t[t[rows], buf["rows"]] -= 1  # y - onehot(t), transposed
+        d2_t *= self.dtype.type(lr / n)  # lr dL/da2
+        np.matmul(z1.T, d2_t.T, out=buf["dW2"])
+        d1 = np.matmul(d2_t.T, p["W2"].T, out=buf["d1"])  # uses W2 before its update
         p["W2"] -= buf["dW2"]
-        p["b2"] -= d2.sum(axis=0)
+        p["b2"] -= d2_t.sum(axis=1)
         if self.net.activation == "sigmoid":  # h'(a1) = z1 (1 - z1)
             d1 *= z1
             np.subtract(1, z1, out=z1)
@@ -303,11 +307,11 @@ class Workspace:
         """
         buf = self.buffers(len(x))
         xb = self.inputs(np.asarray(x), slice(None), scale, buf["x"][: len(x)])
-        _, y = self.forward(xb, buf)
-        picked = y[buf["rows"], t]
+        _, y_t = self.forward(xb, buf)
+        picked = y_t[t, buf["rows"]]
         picked += self.dtype.type(1e-7)
         loss_sum = -float(np.log(picked).sum(dtype=np.float64))
-        return loss_sum, int(np.count_nonzero(y.argmax(axis=1) == t))
+        return loss_sum, int(np.count_nonzero(y_t.argmax(axis=0) == t))
 
     def evaluate(
         self, x: NDArray, t: NDArray, chunk_size: int, scale: float = 1.0
