@@ -10,7 +10,7 @@ test sets after every epoch unless said otherwise.
 import math
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -30,6 +30,19 @@ def initial_net(data: Dataset, seed: int = 0, dtype: type = np.float32) -> TwoLa
 # ---------------------------------------------------------------- scratchnet, public API
 
 
+def train_run(data: Dataset, epochs: int, **train_kwargs) -> TrainResult:
+    """One plain `train()` run of the workload from a fresh net, epochs back to back."""
+    return train(
+        initial_net(data),
+        data,
+        lr=LR,
+        batch_size=BATCH,
+        epochs=epochs,
+        sampling="with_replacement",
+        **train_kwargs,
+    )
+
+
 def scratchnet_runs(data: Dataset, epochs: int, **train_kwargs) -> Epochs:
     """Whole `scratchnet.train.train` runs: one `next()` = a fresh net trained `epochs` epochs.
 
@@ -39,51 +52,32 @@ def scratchnet_runs(data: Dataset, epochs: int, **train_kwargs) -> Epochs:
     """
     yield
     while True:
-        train(
-            initial_net(data),
-            data,
-            lr=LR,
-            batch_size=BATCH,
-            epochs=epochs,
-            sampling="with_replacement",
-            **train_kwargs,
-        )
+        train_run(data, epochs, **train_kwargs)
         yield
 
 
-def train_run(data: Dataset, epochs: int, callbacks: Sequence[Callback]) -> TrainResult:
-    """One plain `train()` run of the workload, epochs back to back."""
-    return train(
-        initial_net(data),
-        data,
-        lr=LR,
-        batch_size=BATCH,
-        epochs=epochs,
-        sampling="with_replacement",
-        callbacks=callbacks,
-    )
-
-
 class Timed(Callback):
-    """Wraps a callback and adds up the seconds spent in all its hooks."""
+    """Wraps a callback and adds up the seconds spent in it per epoch: its epoch-end hooks
+    after epoch 0 and its final hook (which writes what is still buffered). The start hook
+    and epoch 0's report are a run's fixed cost, not an epoch's."""
 
     def __init__(self, inner: Callback) -> None:
         self.inner = inner
         self.seconds = 0.0
 
-    def _timed(self, hook, *args) -> None:
-        start = time.perf_counter()
-        hook(*args)
-        self.seconds += time.perf_counter() - start
-
     def on_train_begin(self, plan) -> None:
-        self._timed(self.inner.on_train_begin, plan)
+        self.inner.on_train_begin(plan)
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        self._timed(self.inner.on_epoch_end, epoch, metrics)
+        start = time.perf_counter()
+        self.inner.on_epoch_end(epoch, metrics)
+        if epoch > 0:
+            self.seconds += time.perf_counter() - start
 
     def on_train_end(self, result: TrainResult) -> None:
-        self._timed(self.inner.on_train_end, result)
+        start = time.perf_counter()
+        self.inner.on_train_end(result)
+        self.seconds += time.perf_counter() - start
 
 
 # ---------------------------------------------------------------- the book's loop

@@ -174,7 +174,7 @@ def tracking_rows(data, args, store: Path) -> list[Row]:
                 timed = loops.Timed(recorder.epoch_logger)
                 callbacks.append(timed)
             start = time.perf_counter()
-            loops.train_run(data, args.tracking_epochs, callbacks)
+            loops.train_run(data, args.tracking_epochs, callbacks=callbacks)
             run_time = time.perf_counter() - start
             if variant != "off":
                 recorder.end("FINISHED")
@@ -393,8 +393,9 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   nothing but BLAS calls.
 - **MLflow overhead**: whole runs of consecutive epochs (the logger flushes by wall time, so
   it must not be interleaved), with `RunRecorder`'s `EpochLogger` on a scratch SQLite store
-  and without, alternating; the time spent inside the callback's hooks is measured directly
-  and given as a share of the run's time.
+  and without, alternating; the time spent inside the callback (its epoch reports after
+  epoch 0 and its final flush; not the run's set-up) is measured directly and given as a
+  share of the run's time.
 - **Peak RSS, start-up, sweeps** come from fresh subprocesses (`os.wait4`'s `ru_maxrss`;
   launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time).
 
