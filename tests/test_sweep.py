@@ -1,13 +1,30 @@
 """Hydra multiruns end to end: one parent run per sweep, children, resume, parallel jobs."""
 
+import contextlib
 import signal
+import sqlite3
 import subprocess
 import time
 
 import pytest
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.types import RunMode
+from omegaconf import OmegaConf
 
 from harness import BIN, all_runs, run_cli
-from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG, definition_overrides, grid_size, sweep_id
+from scratchnet.config import register_configs
+from scratchnet.paths import config_dir
+from scratchnet.sweep import (
+    PARENT_TAG,
+    SWEEP_PARENT_TAG,
+    compose_job,
+    definition_overrides,
+    grid_jobs,
+    grid_size,
+    sweep_id,
+)
+from scratchnet.tracking import sqlite_path
 
 pytestmark = pytest.mark.slow
 TINY = ("trainer.epochs=2", "trainer.progress=false", "data.train_size=200")
@@ -44,6 +61,24 @@ def test_sweep_id_ignores_tracking_and_order_but_not_the_grid():
     c = sweep_id("e", ["seed=0,1", "trainer.lr=0.1,2"], {})
     assert a == b != c
     assert definition_overrides(["hydra.launcher.n_jobs=2", "seed=1"]) == ["seed=1"]
+
+
+def test_the_grid_check_composes_every_job_as_the_launcher_does():
+    register_configs()
+    grid = ["trainer.lr=0.1,2", "data=digits,mnist", "data.train_size=50,100", "seed=1"]
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        hydra = GlobalHydra.instance().hydra
+        config = hydra.compose_config("config", grid, run_mode=RunMode.MULTIRUN)
+        composed = {}
+        for job in grid_jobs(list(config.hydra.overrides.task), {}):
+            fast = compose_job(hydra.config_loader, config, job, composed)
+            full = hydra.config_loader.load_sweep_config(config, list(job))
+            # everything a job runs with (its `hydra` node, override lists aside, is shared)
+            fast, full = OmegaConf.to_container(fast), OmegaConf.to_container(full)
+            choices = [c.pop("hydra")["runtime"]["choices"] for c in (fast, full)]
+            assert choices[0] == choices[1]
+            assert fast == full
+    assert len(composed) == 2  # one composition per dataset, not one per job
 
 
 def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client):
@@ -110,6 +145,8 @@ def test_parallel_joblib_sweep_groups_children_under_one_parent(tmp_path, store_
     assert all(k.info.status == "FINISHED" for k in kids)
     assert {k.data.tags[PARENT_TAG] for k in kids} == {parent.info.run_id}
     assert "JoblibLauncher" in parent.data.params["sweep.launcher"]
+    with contextlib.closing(sqlite3.connect(sqlite_path(store_uri))) as con:  # only reads
+        assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_eight_parallel_jobs_lose_no_metric_row(tmp_path, store_uri, client):

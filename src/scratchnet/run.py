@@ -18,7 +18,6 @@ import scratchnet
 from scratchnet.config import check_batch_size, config_hash, flatten, validate_config
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.plotting import learning_curve_figure, png_bytes
 from scratchnet.progress import ProgressBar
 from scratchnet.tracking import (
     TAG_PREFIX,
@@ -234,6 +233,9 @@ def record_outcome(
     if cfg.tracking.log_weights and not result.diverged:
         files["weights.npz"] = weights_npz(net.params)
     if cfg.tracking.log_figure and result.history:
+        # matplotlib only here: a sweep's launching process imports this module but draws nothing
+        from scratchnet.plotting import learning_curve_figure, png_bytes
+
         fig = learning_curve_figure(result.history, title=name)
         files["learning_curves.png"] = png_bytes(fig)
     recorder.log_files(files)
