@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scratchnet.data import DATASETS, Dataset, load_dataset, write_idx
-from scratchnet.data.datasets import IDX_STEMS, clear_cache
+from scratchnet.data.datasets import IDX_STEMS, _load_digits_raw, clear_cache
 from scratchnet.data.idx import payload_sha256
 from scratchnet.errors import ConfigError, DataError, IdxFormatError
 
@@ -132,6 +132,15 @@ def test_floating_pixels_with_scale_one_are_the_features_themselves():
     x = np.linspace(0, 1, 8, dtype=np.float64).reshape(4, 2)
     t = np.arange(4)
     assert Dataset("given", x, t, x, t).x_train is x
+
+
+def test_digits_are_read_as_scikit_learn_reads_them():
+    from sklearn.datasets import load_digits
+
+    raw, reference = _load_digits_raw(), load_digits()
+    np.testing.assert_array_equal(raw.x_train, reference.images)
+    np.testing.assert_array_equal(raw.t_train, reference.target)
+    assert raw.x_train.dtype == np.uint8 and raw.t_train.dtype == np.int64
 
 
 def test_labels_are_int64_class_indices():
