@@ -8,8 +8,11 @@ import time
 
 import pytest
 from hydra import initialize_config_dir
+from hydra._internal.callbacks import Callbacks
 from hydra.core.global_hydra import GlobalHydra
-from hydra.types import RunMode
+from hydra.core.plugins import Plugins
+from hydra.errors import ConfigCompositionException
+from hydra.types import HydraContext, RunMode
 from omegaconf import OmegaConf
 
 from harness import BIN, all_runs, run_cli
@@ -79,6 +82,21 @@ def test_the_grid_check_composes_every_job_as_the_launcher_does():
             assert choices[0] == choices[1]
             assert fast == full
     assert len(composed) == 2  # one composition per dataset, not one per job
+
+
+def test_the_grid_sweeper_is_the_default_and_rejects_a_job_that_cannot_compose():
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        hydra = GlobalHydra.instance().hydra
+        config = hydra.compose_config("config", [], run_mode=RunMode.MULTIRUN)
+        context = HydraContext(config_loader=hydra.config_loader, callbacks=Callbacks())
+        sweeper = Plugins.instance().instantiate_sweeper(
+            config=config, hydra_context=context, task_function=lambda cfg: None
+        )
+        assert type(sweeper).__name__ == "GridSweeper"
+        sweeper.validate_batch_is_legal([["trainer.lr=0.1"], ["data=mnist", "trainer.lr=2"]])
+        with pytest.raises(ConfigCompositionException, match="nope"):
+            sweeper.validate_batch_is_legal([["trainer.lr=0.1"], ["data=nope"]])
 
 
 def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client):

@@ -1,0 +1,17 @@
+"""scratchnet's grid sweeper where Hydra looks for plugins (the `hydra_plugins` namespace)."""
+
+from hydra.core.config_store import ConfigStore
+
+from scratchnet import grid_sweeper
+
+
+class GridSweeper(grid_sweeper.GridSweeper):
+    """`scratchnet.grid_sweeper.GridSweeper`, named so that Hydra accepts it as a plugin."""
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper",
+    name="scratchnet_grid",
+    node=grid_sweeper.GridSweeperConf,
+    provider="scratchnet",
+)
