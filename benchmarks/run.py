@@ -411,7 +411,10 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   epoch 0 and its final flush; not the run's set-up) is measured directly and given as a
   share of the run's time.
 - **Peak RSS, start-up, sweeps** come from fresh subprocesses (`os.wait4`'s `ru_maxrss`;
-  launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time).
+  launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time). The
+  sweeps are the `lr_batch_hidden` study (27 runs on digits, 100 epochs each) through Hydra's
+  joblib launcher with 1 and 2 workers, alternating, each into a new experiment of one store
+  that an untimed first sweep created (as a user's `mlruns/` exists already).
 
 The benchmark unsets `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` for its own process (see
 the Makefile's `bench` target), so OpenBLAS picks the kernel for the actual CPU; the BLAS

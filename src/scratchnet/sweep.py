@@ -102,6 +102,9 @@ def grid_jobs(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> li
     return jobs
 
 
+GRID_SWEEPERS = (".BasicSweeper", ".GridSweeper")  # Hydra's and scratchnet_grid's: every job
+
+
 def check_sweep(config: DictConfig) -> int:
     """Compose and check every job of a grid sweep, before any run exists; returns the job count.
 
@@ -112,7 +115,7 @@ def check_sweep(config: DictConfig) -> int:
     """
     hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
-    if hydra is None or not sweeper.endswith(".BasicSweeper"):
+    if hydra is None or not sweeper.endswith(GRID_SWEEPERS):
         check_job(config, {})
         return 1
     found = OmegaConf.select(config, "hydra.sweeper.params")
