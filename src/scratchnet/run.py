@@ -4,10 +4,7 @@ Everything that can be checked is checked before an MLflow run exists, so bad in
 no run behind; once a run exists it always ends FINISHED, FAILED or KILLED.
 """
 
-import signal
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 import scratchnet
 from scratchnet.config import check_batch_size, config_hash, flatten, validate_config
 from scratchnet.data import Dataset, load_dataset
+from scratchnet.interrupt import interrupts_deferred
 from scratchnet.nn import TwoLayerNet
 from scratchnet.progress import ProgressBar
 from scratchnet.tracking import (
@@ -170,35 +168,6 @@ def run(
         with interrupts_deferred():
             recorder.end("FINISHED")
     return RunOutcome(result, recorder.run_id if recorder else None, name)
-
-
-INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block ends: an interrupt never lands inside SQLite.
-
-    A KeyboardInterrupt raised inside MLflow's SQLAlchemy session leaves that connection's
-    write lock on the database, and every other process logging there gets `database is
-    locked` 20 s later. Here the signal is noted while the block runs and handled
-    once the block is done, by the handler that was in place (Python's raise KeyboardInterrupt;
-    SIG_IGN and SIG_DFL are left alone). Outside the main thread this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    held = {s: h for s in INTERRUPTS if callable(h := signal.getsignal(s))}
-    for signum in held:
-        signal.signal(signum, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        for signum, handler in held.items():
-            signal.signal(signum, handler)
-    if pending:
-        held[pending[0]](pending[0], None)  # Python's handlers raise KeyboardInterrupt
 
 
 class DeferInterrupts(Callback):

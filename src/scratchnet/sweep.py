@@ -33,7 +33,7 @@ from omegaconf import DictConfig, OmegaConf
 from scratchnet.cli.errors import USAGE_ERRORS, fail, one_line
 from scratchnet.config import check_batch_size, config_hash, validate_config
 from scratchnet.errors import ConfigError
-from scratchnet.interrupt import install_sigterm_handler
+from scratchnet.interrupt import install_sigterm_handler, interrupts_deferred
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
@@ -381,7 +381,8 @@ class MlflowSweepCallback(HydraCallback):
         try:
             check_sweep(config)
             start_workers(config)
-            self._start(config)
+            with interrupts_deferred():  # never a Ctrl-C halfway through creating the parent
+                self._start(config)
         except USAGE_ERRORS as err:
             fail("scratchnet-train", err)  # one line on stderr, SystemExit(2)
         except Exception as err:
@@ -473,7 +474,15 @@ ACTIVE_PARENTS: dict[str, MlflowClient] = {}
 
 
 def end_sweep(client: MlflowClient, parent_id: str, status: str) -> SweepSummary:
-    """Close the sweep: dead children FAILED, the summary logged, the parent ended `status`."""
+    """Close the sweep: dead children FAILED, the summary logged, the parent ended `status`.
+
+    Interrupts wait until it is done (see `scratchnet.interrupt.interrupts_deferred`).
+    """
+    with interrupts_deferred():
+        return _end_sweep(client, parent_id, status)
+
+
+def _end_sweep(client: MlflowClient, parent_id: str, status: str) -> SweepSummary:
     run = client.get_run(parent_id)
     runs = children(client, run.info.experiment_id, parent_id)
     if status == "KILLED":  # e.g. Ctrl-C: joblib/loky SIGKILLs its workers mid-run

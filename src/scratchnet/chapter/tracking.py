@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import scratchnet
 from scratchnet.config import flatten
+from scratchnet.interrupt import interrupts_deferred
 from scratchnet.plotting import png_bytes
 from scratchnet.tracking import TAG_PREFIX, RunRecorder, git_state
 
@@ -53,7 +54,8 @@ class ChapterRun:
         finite = [Metric(k, float(v), now, step) for k, v in metrics.items() if math.isfinite(v)]
         odd = {k: str(float(v)) for k, v in metrics.items() if not math.isfinite(v)}
         if finite:
-            self.recorder.client.log_batch(self.run_id, metrics=finite, synchronous=True)
+            with interrupts_deferred():
+                self.recorder.client.log_batch(self.run_id, metrics=finite, synchronous=True)
         if odd:
             self.set_tags(odd)
 
@@ -65,7 +67,8 @@ class ChapterRun:
         points = [(s, float(v)) for s, v in zip(steps, values, strict=True)]
         batch = [Metric(key, v, now, s) for s, v in points if math.isfinite(v)]
         for part in chunks(batch):
-            self.recorder.client.log_batch(self.run_id, metrics=list(part), synchronous=True)
+            with interrupts_deferred():
+                self.recorder.client.log_batch(self.run_id, metrics=list(part), synchronous=True)
         skipped = [(s, v) for s, v in points if not math.isfinite(v)]
         if skipped:
             bad_steps, bad_values = zip(*skipped, strict=True)
@@ -73,11 +76,14 @@ class ChapterRun:
 
     def set_tags(self, tags: Mapping[str, object]) -> None:
         """Set tags (values as strings)."""
-        self.recorder.set_tags({k: str(v) for k, v in tags.items()})
+        with interrupts_deferred():
+            self.recorder.set_tags({k: str(v) for k, v in tags.items()})
 
     def log_figures(self, figures: Mapping[str, Figure]) -> None:
         """Upload each figure as `<name>.png` (deterministic bytes)."""
-        self.recorder.log_files({f"{name}.png": png_bytes(fig) for name, fig in figures.items()})
+        files = {f"{name}.png": png_bytes(fig) for name, fig in figures.items()}
+        with interrupts_deferred():
+            self.recorder.log_files(files)
 
 
 def run_tags(chapter: str, overrides: Sequence[str], parent_run_id: str | None) -> dict[str, str]:
@@ -108,21 +114,27 @@ def chapter_run(
     parent_run_id: str | None = None,
 ) -> Iterator[ChapterRun]:
     """Open a run in `cfg.tracking.experiment` with the config as params and `config.yaml`;
-    it ends FINISHED, FAILED if the block raises, KILLED on Ctrl-C (or SIGTERM)."""
-    recorder = RunRecorder.start(
-        uri,
-        cfg.tracking.experiment,
-        name or cfg.tracking.run_name or chapter,
-        {**flatten(cfg), **(params or {})},
-        run_tags(chapter, overrides, parent_run_id),
-    )
+    it ends FINISHED, FAILED if the block raises, KILLED on Ctrl-C (or SIGTERM). Interrupts
+    wait while the store is written (see `interrupts_deferred`)."""
+    with interrupts_deferred():
+        recorder = RunRecorder.start(
+            uri,
+            cfg.tracking.experiment,
+            name or cfg.tracking.run_name or chapter,
+            {**flatten(cfg), **(params or {})},
+            run_tags(chapter, overrides, parent_run_id),
+        )
     try:
-        recorder.log_files({"config.yaml": OmegaConf.to_yaml(cfg, resolve=True).encode()})
+        with interrupts_deferred():
+            recorder.log_files({"config.yaml": OmegaConf.to_yaml(cfg, resolve=True).encode()})
         yield ChapterRun(recorder)
     except KeyboardInterrupt:
-        recorder.end("KILLED")
+        with interrupts_deferred():
+            recorder.end("KILLED")
         raise
     except BaseException:
-        recorder.end("FAILED")
+        with interrupts_deferred():
+            recorder.end("FAILED")
         raise
-    recorder.end("FINISHED")
+    with interrupts_deferred():
+        recorder.end("FINISHED")
