@@ -21,7 +21,7 @@ import math
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -287,14 +287,6 @@ class _ReferenceEvaluation:
         """No threads to stop."""
 
 
-@contextmanager
-def _closing(evaluator: Evaluator | _ReferenceEvaluation) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        evaluator.close()
-
-
 def train(
     net: TwoLayerNet,
     data: Dataset,
@@ -401,7 +393,7 @@ def train(
 
     with (
         np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
-        _closing(evaluator),
+        closing(evaluator),
         blas_threads(1 if overlap else None),
     ):
         if overlap:
