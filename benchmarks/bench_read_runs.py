@@ -20,9 +20,9 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from scratchnet.analysis import METRICS, load_sweep
-from scratchnet.analysis.store import READ_METRICS
-from scratchnet.analysis.synthetic import FakeRun, curve, log_sweep
+from scratchnet.tracking.names import EPOCH_METRICS
+from scratchnet.tracking.reader import READ_METRICS, load_sweep
+from scratchnet.tracking.synthetic import FakeRun, curve, log_sweep
 
 TARGET_SECONDS = 10.0
 KINDS = ("good_fit", "overfit", "underfit", "diverged")
@@ -78,9 +78,9 @@ def main() -> int:
         start = time.perf_counter()
         build_store(uri, args.runs, args.epochs)
         built = time.perf_counter() - start
-        rows = args.runs * (args.epochs + 1) * len(METRICS)
+        rows = args.runs * (args.epochs + 1) * len(EPOCH_METRICS)
         print(
-            f"store: {args.runs} runs x {args.epochs + 1} epochs x {len(METRICS)} metrics "
+            f"store: {args.runs} runs x {args.epochs + 1} epochs x {len(EPOCH_METRICS)} metrics "
             f"= {rows} values, built in {built:.1f} s"
         )
         client = MlflowClient(tracking_uri=uri)

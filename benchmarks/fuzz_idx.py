@@ -27,8 +27,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from scratchnet.core.errors import DataError, IdxFormatError
 from scratchnet.data.idx import IDX_DTYPES, encode_idx, parse_idx_bytes, read_idx
-from scratchnet.errors import DataError, IdxFormatError
 
 BATCH = 2000  # examples per Hypothesis run; runs repeat until the time is up
 tried: Counter[str] = Counter()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scratchnet.data import Dataset
-from scratchnet.train import EVAL_BLOCK_ROWS, blas_threads
+from scratchnet.training.blas import EVAL_BLOCK_ROWS, blas_threads
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 SETTINGS = {  # label: (BLAS threads, Python threads for the evaluation's blocks)

@@ -16,7 +16,7 @@ import numpy as np
 
 from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.train import Callback, TrainResult, train
+from scratchnet.training import Callback, TrainResult, train
 
 HIDDEN, LR, BATCH, INIT_STD = 50, 0.1, 100, 0.01
 Epochs = Iterator[None]
@@ -249,25 +249,23 @@ def sklearn_epochs(data: Dataset, seed: int = 0) -> Epochs:
 def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
     """The trainer's two phases alone, as `train` runs them: the updates, or the evaluation.
 
-    Uses the same `Workspace`, `Evaluator` and thread settings as `scratchnet.train.train`.
+    Uses the same stepper, evaluator and thread settings as `scratchnet.training.train`.
     """
-    from scratchnet.nn.two_layer_net import Workspace
-    from scratchnet.train import (
+    from scratchnet.training import batch_indices, make_plan
+    from scratchnet.training.blas import (
         EVAL_BLOCK_ROWS,
         STEP_BLAS_THREADS,
-        Evaluator,
-        batch_indices,
         blas_threads,
         default_eval_threads,
-        make_plan,
     )
+    from scratchnet.training.evaluation import BlockEvaluator
+    from scratchnet.training.steps import FastStepper
 
     net = initial_net(data, seed)
-    workspace = Workspace(net)
-    evaluator = Evaluator(net, data, default_eval_threads(), EVAL_BLOCK_ROWS, snapshot=False)
+    stepper = FastStepper(net, data, LR)
+    evaluator = BlockEvaluator(net, data, default_eval_threads(), EVAL_BLOCK_ROWS, snapshot=False)
     rng = np.random.default_rng(seed)
     plan = make_plan(data.train_size, BATCH, epochs=1)
-    pixels = data.pixels_train.reshape(data.train_size, -1)
     yield
     try:
         while True:
@@ -275,7 +273,7 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
                 _, batches = next(batch_indices(plan, "with_replacement", rng))
                 with blas_threads(STEP_BLAS_THREADS):
                     for idx in batches:
-                        workspace.step(pixels, data.t_train, idx, LR, data.scale)
+                        stepper.step(idx)
             else:
                 with blas_threads(1):
                     evaluator.start()

@@ -11,7 +11,6 @@ come from fresh subprocesses. See benchmarks/README.md for what each row means.
 
 import argparse
 import datetime
-import inspect
 import math
 import os
 import platform
@@ -27,7 +26,7 @@ from threadpoolctl import threadpool_info
 
 from benchmarks import limits, loops, system
 from scratchnet.data import load_dataset
-from scratchnet.train import EVAL_BLOCK_ROWS, STEP_BLAS_THREADS, default_eval_threads
+from scratchnet.training.blas import EVAL_BLOCK_ROWS, STEP_BLAS_THREADS, default_eval_threads
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -157,12 +156,10 @@ def tracking_rows(data, args, store: Path) -> list[Row]:
     epochs back to back as in a real run. The overhead is the time spent inside the
     callback (timed directly, final flush included) over the run's epoch time.
     """
-    from scratchnet.tracking import RunRecorder
+    from scratchnet.tracking.recorder import EpochLogger, RunRecorder
 
     uri = f"sqlite:///{store / 'mlflow.db'}"
-    variants: dict[str, dict] = {"off": {}, "on": {}}
-    if "flush_seconds" in inspect.signature(RunRecorder.start).parameters:
-        variants["every epoch"] = {"flush_seconds": 0}
+    variants: dict[str, dict] = {"off": {}, "on": {}, "every epoch": {"flush_seconds": 0}}
     per_epoch: dict[str, list[float]] = {v: [] for v in variants}
     share: dict[str, list[float]] = {v: [] for v in variants}
     for round_ in range(args.warmup + args.reps):
@@ -170,8 +167,8 @@ def tracking_rows(data, args, store: Path) -> list[Row]:
             callbacks: list = []
             timed = None
             if variant != "off":
-                recorder = RunRecorder.start(uri, "bench", variant, {}, {}, **kwargs)
-                timed = loops.Timed(recorder.epoch_logger)
+                recorder = RunRecorder.start(uri, "bench", variant, {}, {})
+                timed = loops.Timed(EpochLogger(recorder, **kwargs))
                 callbacks.append(timed)
             start = time.perf_counter()
             loops.train_run(data, args.tracking_epochs, callbacks=callbacks)

@@ -23,7 +23,7 @@ LIBRARY_RUN = """
 import sys
 from scratchnet.data import load_dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.train import train
+from scratchnet.training import train
 data = load_dataset("mnist", root=sys.argv[1])
 net = TwoLayerNet(data.input_size, 50, data.num_classes, seed=0)
 train(net, data, lr=0.1, batch_size=100, iters_num=600, sampling="with_replacement")

@@ -11,10 +11,17 @@ import hydra
 from omegaconf import DictConfig
 
 from scratchnet.chapter import figures
-from scratchnet.chapter.config import check_gradient_check, check_tracking
+from scratchnet.chapter.checks import check_gradient_check
 from scratchnet.chapter.gradcheck import check_size, sizes_from
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import chapter_run
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
 
 NAME = "gradient_check"
 log = logging.getLogger("scratchnet")
@@ -24,7 +31,7 @@ log = logging.getLogger("scratchnet")
 def main(cfg: DictConfig) -> None:
     """Check and time every size in one run; a figure of errors and slowdowns."""
     checked(NAME, lambda: check_gradient_check(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
         checks = []
         for step, size in enumerate(sizes_from(cfg.sizes)):

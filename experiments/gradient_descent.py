@@ -9,10 +9,17 @@ import hydra
 from omegaconf import DictConfig
 
 from scratchnet.chapter import figures
-from scratchnet.chapter.config import check_gradient_descent, check_tracking
+from scratchnet.chapter.checks import check_gradient_descent
 from scratchnet.chapter.descent import Descent, descend
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import chapter_run
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
 
 NAME = "gradient_descent"
 log = logging.getLogger("scratchnet")
@@ -44,7 +51,7 @@ def run_one(
 def main(cfg: DictConfig) -> None:
     """One lr (`lr=...`), or all of `lrs` as child runs of one comparing parent run."""
     lrs = checked(NAME, lambda: check_gradient_descent(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     overrides = task_overrides()
     if cfg.lr is not None:
         name = cfg.tracking.run_name or f"lr={cfg.lr:g}"

@@ -6,10 +6,17 @@ import hydra
 from omegaconf import DictConfig
 
 from scratchnet.chapter import figures
-from scratchnet.chapter.config import check_gradient_field, check_tracking
+from scratchnet.chapter.checks import check_gradient_field
 from scratchnet.chapter.descent import field_error, gradient_field
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import chapter_run
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
 
 NAME = "gradient_field"
 log = logging.getLogger("scratchnet")
@@ -19,7 +26,7 @@ log = logging.getLogger("scratchnet")
 def main(cfg: DictConfig) -> None:
     """Gradient at every grid point; its largest error against 2x; the quiver figure."""
     checked(NAME, lambda: check_gradient_field(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     g = cfg.grid
     with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
         field = gradient_field(g.low, g.high, g.points)

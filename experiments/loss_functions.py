@@ -10,9 +10,16 @@ import hydra
 from omegaconf import DictConfig
 
 from scratchnet.chapter import figures, losses
-from scratchnet.chapter.config import check_loss_functions, check_tracking
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import chapter_run
+from scratchnet.chapter.checks import check_loss_functions
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
 
 NAME = "loss_functions"
 log = logging.getLogger("scratchnet")
@@ -22,7 +29,7 @@ log = logging.getLogger("scratchnet")
 def main(cfg: DictConfig) -> None:
     """Compute the examples and the curves, record them in one run."""
     checked(NAME, lambda: check_loss_functions(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     num_classes = len(cfg.y1)
     with chapter_run(uri, cfg, NAME, overrides=task_overrides()) as run:
         examples = {

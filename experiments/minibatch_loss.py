@@ -12,24 +12,31 @@ import hydra
 from omegaconf import DictConfig
 
 from scratchnet.chapter import figures
-from scratchnet.chapter.config import check_minibatch_loss, check_tracking
+from scratchnet.chapter.checks import check_minibatch_loss
 from scratchnet.chapter.minibatch import (
     EpochHook,
     EpochPoint,
     batch_loss_noise,
     train_recording_batches,
 )
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import ChapterRun, chapter_run
-from scratchnet.config import check_batch_size
-from scratchnet.run import build_net, load_data, train_options
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
+from scratchnet.config import build_net, check_batch_size, load_data, train_options
+from scratchnet.tracking.recorder import RunRecorder
 
 NAME = "minibatch_loss"
 EPOCH_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
 log = logging.getLogger("scratchnet")
 
 
-def streamer(run: ChapterRun) -> EpochHook:
+def streamer(run: RunRecorder) -> EpochHook:
     """Log an epoch's new batch losses (step = iteration) and its metrics as it ends."""
 
     def on_epoch(point: EpochPoint, new_losses: list[float]) -> None:
@@ -43,7 +50,7 @@ def streamer(run: ChapterRun) -> EpochHook:
 def main(cfg: DictConfig) -> None:
     """Train with the chapter's loop, streaming batch and epoch losses to one run."""
     checked(NAME, lambda: check_minibatch_loss(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     data = checked(NAME, lambda: load_data(cfg))
     checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, data.train_size))
     net = build_net(cfg, data)

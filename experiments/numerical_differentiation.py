@@ -13,9 +13,16 @@ from omegaconf import DictConfig
 
 from scratchnet.chapter import differentiation as nd
 from scratchnet.chapter import figures
-from scratchnet.chapter.config import check_numerical_differentiation, check_tracking
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import chapter_run
+from scratchnet.chapter.checks import check_numerical_differentiation
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
 
 NAME = "numerical_differentiation"
 log = logging.getLogger("scratchnet")
@@ -25,7 +32,7 @@ log = logging.getLogger("scratchnet")
 def main(cfg: DictConfig) -> None:
     """Errors of both methods in each dtype for every h, and the tangent lines, in one run."""
     checked(NAME, lambda: check_numerical_differentiation(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     f, df = nd.FUNCTIONS[cfg.function]
     hs = nd.decade_steps(cfg.first_decade, cfg.last_decade)
     exact = df(cfg.x)

@@ -10,13 +10,19 @@ import hydra
 from omegaconf import DictConfig
 
 from scratchnet.chapter import figures
-from scratchnet.chapter.config import check_tracking, check_why_loss
+from scratchnet.chapter.checks import check_why_loss
 from scratchnet.chapter.landscape import flat_fraction, sweep_weight
-from scratchnet.chapter.script import CONFIG_PATH, checked, config_name, run_script, task_overrides
-from scratchnet.chapter.tracking import chapter_run
-from scratchnet.config import check_batch_size
-from scratchnet.run import build_net, load_data, train_options
-from scratchnet.train import train
+from scratchnet.cli.chapter import (
+    CONFIG_PATH,
+    chapter_run,
+    checked,
+    config_name,
+    run_script,
+    task_overrides,
+    tracked_store,
+)
+from scratchnet.config import build_net, check_batch_size, load_data, train_options
+from scratchnet.training import train
 
 NAME = "why_loss_not_accuracy"
 log = logging.getLogger("scratchnet")
@@ -26,7 +32,7 @@ log = logging.getLogger("scratchnet")
 def main(cfg: DictConfig) -> None:
     """Train briefly, sweep the chosen weight over the training set, record both curves."""
     checked(NAME, lambda: check_why_loss(cfg))
-    uri = checked(NAME, lambda: check_tracking(cfg.tracking))
+    uri = tracked_store(NAME, cfg.tracking)
     data = checked(NAME, lambda: load_data(cfg))
     checked(NAME, lambda: check_batch_size(cfg.trainer.batch_size, data.train_size))
     net = build_net(cfg, data)

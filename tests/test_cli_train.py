@@ -9,7 +9,7 @@ import pytest
 
 from harness import BIN, all_runs, run_cli
 from scratchnet.data import write_idx
-from scratchnet.train import METRICS
+from scratchnet.training import METRICS
 
 pytestmark = pytest.mark.slow
 QUICK = ("trainer.epochs=3", "trainer.progress=false")

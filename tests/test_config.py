@@ -4,7 +4,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from scratchnet.config import Config, config_hash, flatten, identity, validate_config
-from scratchnet.errors import ConfigError
+from scratchnet.core.errors import ConfigError
 
 
 def make(**dotted):

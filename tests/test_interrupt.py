@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from scratchnet.interrupt import interrupts_deferred
+from scratchnet.core.interrupts import interrupts_deferred
 
 
 def test_ctrl_c_inside_the_block_is_raised_when_the_block_ends():

@@ -12,8 +12,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from harness import BIN, REPO, all_runs
-from scratchnet.optuna_sweeper import batch_size, make_study, parse, search_space, trial_outcome
-from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG, grid_size
+from scratchnet.sweep.identity import grid_size
+from scratchnet.sweep.optuna import batch_size, make_study, parse, search_space, trial_outcome
+from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 
 SEARCH = REPO / "conf" / "hparams_search" / "optuna.yaml"
 N_TRIALS = 4

@@ -17,17 +17,11 @@ from omegaconf import OmegaConf
 
 from harness import BIN, all_runs, run_cli
 from scratchnet.config import register_configs
-from scratchnet.paths import config_dir
-from scratchnet.sweep import (
-    PARENT_TAG,
-    SWEEP_PARENT_TAG,
-    compose_job,
-    definition_overrides,
-    grid_jobs,
-    grid_size,
-    sweep_id,
-)
-from scratchnet.tracking import sqlite_path
+from scratchnet.core.paths import config_dir
+from scratchnet.sweep.check import compose_job, grid_jobs
+from scratchnet.sweep.identity import definition_overrides, grid_size, sweep_id
+from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.store import sqlite_path
 
 pytestmark = pytest.mark.slow
 TINY = ("trainer.epochs=2", "trainer.progress=false", "data.train_size=200")

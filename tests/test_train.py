@@ -5,7 +5,7 @@ import pytest
 
 from scratchnet.data import load_dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.train import METRICS, Callback, batch_indices, make_plan, train
+from scratchnet.training import METRICS, Callback, batch_indices, make_plan, train
 
 
 @pytest.fixture(scope="module")

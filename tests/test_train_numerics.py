@@ -15,16 +15,11 @@ from threadpoolctl import threadpool_limits
 from harness import MNIST_DIR
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.nn.two_layer_net import Workspace
-from scratchnet.train import (
-    Callback,
-    Evaluator,
-    batch_indices,
-    evaluate,
-    make_plan,
-    sgd_step,
-    train,
-)
+from scratchnet.training import Callback, batch_indices, make_plan, train
+from scratchnet.data.features import RowReader
+from scratchnet.training.evaluation import BlockEvaluator, evaluate
+from scratchnet.training.fast import Workspace
+from scratchnet.training.steps import sgd_step
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +64,32 @@ def test_workspace_step_equals_the_backprop_update(digits, activation, dtype):
     plain = make_net(digits, dtype, activation, std=0.5)
     fast = make_net(digits, dtype, activation, std=0.5)
     workspace = Workspace(fast)
+    reader = RowReader(digits.x_train, 1.0, fast.dtype)
     rng = np.random.default_rng(1)
     for size in (32, 32, 7):  # a second step reuses the buffers; 7 is a short last batch
         rows = rng.integers(0, len(digits.x_train), size)
         sgd_step(plain, digits.x_train[rows], digits.t_train[rows], 0.3)
-        workspace.step(digits.x_train, digits.t_train, rows, 0.3)
+        workspace.step(reader, digits.t_train, rows, 0.3)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for name, value in plain.params.items():
         assert fast.params[name].dtype == np.dtype(dtype)
         np.testing.assert_allclose(fast.params[name], value, rtol=rtol, atol=rtol * 1e-2)
 
 
+def block_evaluate(net, x, t, block_rows):
+    """(loss, accuracy) of `x` summed from the workspace's blocks, as the evaluator does."""
+    reader, workspace = RowReader(x, 1.0, net.dtype), Workspace(net)
+    sums = [
+        workspace.block_sums(reader, t, i, min(i + block_rows, len(x)))
+        for i in range(0, len(x), block_rows)
+    ]
+    return sum(loss for loss, _ in sums) / len(x), sum(c for _, c in sums) / len(x)
+
+
 @pytest.mark.parametrize("chunk_size", [1, 7, 100, 10000])
-def test_workspace_evaluate_equals_net_evaluate(digits, chunk_size):
+def test_workspace_block_sums_equal_net_evaluate(digits, chunk_size):
     net = make_net(digits, std=0.5)
-    loss, acc = Workspace(net).evaluate(digits.x_test, digits.t_test, chunk_size)
+    loss, acc = block_evaluate(net, digits.x_test, digits.t_test, chunk_size)
     ref_loss, ref_acc = net.evaluate(digits.x_test, digits.t_test, chunk_size=10000)
     assert loss == pytest.approx(ref_loss, rel=1e-6)
     assert acc == ref_acc
@@ -95,7 +101,7 @@ def test_evaluator_equals_net_evaluate_and_ignores_its_thread_count(digits, bloc
     ref_loss, ref_acc = net.evaluate(digits.x_train, digits.t_train)
     results = []
     for threads, snapshot in ((1, False), (2, False), (3, False), (2, True)):
-        evaluator = Evaluator(net, digits, threads, block_rows, snapshot)
+        evaluator = BlockEvaluator(net, digits, threads, block_rows, snapshot)
         try:
             evaluator.start()
             results.append(evaluator.result())
@@ -108,7 +114,7 @@ def test_evaluator_equals_net_evaluate_and_ignores_its_thread_count(digits, bloc
 
 def test_a_snapshot_evaluator_reports_the_weights_it_started_with(digits):
     net = make_net(digits, std=0.5)
-    evaluator = Evaluator(net, digits, 2, 64, snapshot=True)
+    evaluator = BlockEvaluator(net, digits, 2, 64, snapshot=True)
     try:
         evaluator.start()
         net.params["W2"] *= 3  # training moves on while the snapshot is evaluated
@@ -124,7 +130,7 @@ def test_a_snapshot_evaluator_reports_the_weights_it_started_with(digits):
 def test_evaluation_keeps_the_saturating_delta_so_a_blow_up_stays_finite(digits):
     net = make_net(digits)
     net.params["W2"] *= 1e6  # softmax saturates: log(0 + 1e-7) instead of -inf
-    loss, _ = Workspace(net).evaluate(digits.x_test, digits.t_test, 100)
+    loss, _ = block_evaluate(net, digits.x_test, digits.t_test, 100)
     assert np.isfinite(loss)
     assert loss == pytest.approx(net.evaluate(digits.x_test, digits.t_test)[0], rel=1e-5)
 
@@ -133,16 +139,19 @@ def test_evaluation_keeps_the_saturating_delta_so_a_blow_up_stays_finite(digits)
 def test_a_step_on_stored_pixels_equals_a_step_on_the_features(digits, dtype):
     on_pixels, on_features = make_net(digits, dtype, std=0.5), make_net(digits, dtype, std=0.5)
     rows = np.random.default_rng(2).integers(0, digits.train_size, 32)
-    Workspace(on_pixels).step(digits.pixels_train, digits.t_train, rows, 0.3, digits.scale)
-    Workspace(on_features).step(digits.x_train, digits.t_train, rows, 0.3)
+    pixels = RowReader(digits.pixels_train, digits.scale, np.dtype(dtype))
+    features = RowReader(digits.x_train, 1.0, np.dtype(dtype))
+    Workspace(on_pixels).step(pixels, digits.t_train, rows, 0.3)
+    Workspace(on_features).step(features, digits.t_train, rows, 0.3)
     for name, value in on_features.params.items():
         assert np.array_equal(on_pixels.params[name], value)
 
 
 def test_workspace_buffers_stay_in_the_nets_dtype(digits):
-    workspace = Workspace(make_net(digits))
-    workspace.step(digits.x_train, digits.t_train, np.arange(16), 0.1)
-    workspace.evaluate(digits.x_test, digits.t_test, 64)
+    net = make_net(digits)
+    workspace = Workspace(net)
+    workspace.step(RowReader(digits.x_train, 1.0, net.dtype), digits.t_train, np.arange(16), 0.1)
+    workspace.block_sums(RowReader(digits.x_test, 1.0, net.dtype), digits.t_test, 0, 64)
     floats = [a for buf in workspace._buffers.values() for k, a in buf.items() if k != "rows"]
     assert floats and all(a.dtype == np.float32 for a in floats)
 
@@ -251,7 +260,7 @@ def test_overlapped_divergence_stops_at_the_same_epoch_with_the_same_weights(dig
 def in_the_updates(frame) -> bool:
     """True when the main thread is inside train()'s updates (its inner `steps`)."""
     while frame is not None:
-        if frame.f_code.co_name == "steps" and frame.f_code.co_filename.endswith("train.py"):
+        if frame.f_code.co_name == "steps" and frame.f_code.co_filename.endswith("loop.py"):
             return True
         frame = frame.f_back
     return False

@@ -2,11 +2,11 @@
 
 from hydra.core.config_store import ConfigStore
 
-from scratchnet import grid_sweeper
+from scratchnet.sweep import grid as grid_sweeper
 
 
 class GridSweeper(grid_sweeper.GridSweeper):
-    """`scratchnet.grid_sweeper.GridSweeper`, named so that Hydra accepts it as a plugin."""
+    """`scratchnet.sweep.grid.GridSweeper`, named so that Hydra accepts it as a plugin."""
 
 
 ConfigStore.instance().store(

@@ -2,11 +2,11 @@
 
 from hydra.core.config_store import ConfigStore
 
-from scratchnet import optuna_sweeper
+from scratchnet.sweep import optuna as optuna_sweeper
 
 
 class OptunaSweeper(optuna_sweeper.OptunaSweeper):
-    """`scratchnet.optuna_sweeper.OptunaSweeper`, named so that Hydra accepts it as a plugin."""
+    """`scratchnet.sweep.optuna.OptunaSweeper`, named so that Hydra accepts it as a plugin."""
 
 
 ConfigStore.instance().store(

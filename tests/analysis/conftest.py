@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from scratchnet.analysis.synthetic import FakeRun, curve, log_sweep
+from scratchnet.tracking.synthetic import FakeRun, curve, log_sweep
 
 T0 = 1_700_000_000_000
 

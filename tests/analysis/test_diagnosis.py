@@ -16,7 +16,7 @@ from scratchnet.analysis import (
     smooth,
     verdict,
 )
-from scratchnet.analysis.synthetic import curve
+from scratchnet.tracking.synthetic import curve
 
 
 def history(train_loss, test_loss, train_acc=None, test_acc=None) -> pd.DataFrame:

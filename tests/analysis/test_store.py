@@ -7,15 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scratchnet.analysis import (
-    METRICS,
-    AnalysisError,
-    find_experiment,
-    find_sweep,
-    history_frame,
-    load_sweep,
-    open_client,
-)
+from scratchnet.tracking.frames import history_frame
+from scratchnet.tracking.names import EPOCH_METRICS
+from scratchnet.tracking.reader import find_experiment, find_sweep, load_sweep
+from scratchnet.tracking.store import StoreError, open_client
 
 
 def test_latest_sweep_is_the_newest_parent(synthetic_store):
@@ -58,7 +53,7 @@ def test_history_has_every_logged_epoch_of_every_run(synthetic_store):
     logged = synthetic_store.client.get_metric_history(run_id, "test_loss")
     got = data.history[data.history["run_id"] == run_id]
     assert got["test_loss"].tolist() == [m.value for m in sorted(logged, key=lambda m: m.step)]
-    assert list(data.history.columns) == ["run_id", "epoch", *METRICS]
+    assert list(data.history.columns) == ["run_id", "epoch", *EPOCH_METRICS]
 
 
 def test_recomputed_gaps_equal_the_logged_ones_exactly(synthetic_store):
@@ -87,23 +82,23 @@ def test_sweep_found_by_parent_id_prefix_and_by_sweep_id(synthetic_store):
 
 def test_unknown_sweep_is_an_error_listing_recent_ones(synthetic_store):
     exp = find_experiment(synthetic_store.client, "study")
-    with pytest.raises(AnalysisError, match="no sweep 'zzz'.*recent: "):
+    with pytest.raises(StoreError, match="no sweep 'zzz'.*recent: "):
         find_sweep(synthetic_store.client, exp, "zzz")
 
 
 def test_unknown_experiment_is_an_error_listing_known_ones(synthetic_store):
-    with pytest.raises(AnalysisError, match="unknown experiment 'nope'.*study"):
+    with pytest.raises(StoreError, match="unknown experiment 'nope'.*study"):
         load_sweep(synthetic_store.client, "nope")
 
 
 def test_experiment_without_sweep_is_an_error(synthetic_store):
     synthetic_store.client.create_experiment("lonely")
-    with pytest.raises(AnalysisError, match="has no sweep"):
+    with pytest.raises(StoreError, match="has no sweep"):
         load_sweep(synthetic_store.client, "lonely")
 
 
 def test_missing_store_file_is_an_error_not_a_new_store(tmp_path: Path):
-    with pytest.raises(AnalysisError, match="no tracking store"):
+    with pytest.raises(StoreError, match="no tracking store"):
         open_client(f"sqlite:///{tmp_path / 'absent.db'}")
     assert not (tmp_path / "absent.db").exists()
 
@@ -121,5 +116,5 @@ def test_history_frame_keeps_the_latest_value_of_a_step_logged_twice():
 
 def test_history_frame_of_nothing_has_the_columns():
     frame = history_frame([])
-    assert frame.empty and list(frame.columns) == ["run_id", "epoch", *METRICS]
+    assert frame.empty and list(frame.columns) == ["run_id", "epoch", *EPOCH_METRICS]
     assert isinstance(frame, pd.DataFrame)

@@ -7,20 +7,19 @@ import pandas as pd
 import pytest
 
 from scratchnet.analysis import (
-    child_runs,
     config_label,
     diagnose_runs,
     effect_table,
     effect_tables,
-    load_sweep,
     ranked,
     repeats_seeds,
     seed_spread,
     varied_factors,
     verdict_counts,
-    write_back,
 )
-from scratchnet.analysis.synthetic import curve
+from scratchnet.tracking.reader import child_runs, load_sweep
+from scratchnet.tracking.synthetic import curve
+from scratchnet.tracking.writeback import write_back
 
 
 @pytest.fixture(scope="module")

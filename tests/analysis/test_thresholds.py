@@ -3,7 +3,7 @@
 import pytest
 
 from scratchnet.analysis import Thresholds, parse_thresholds
-from scratchnet.errors import ConfigError
+from scratchnet.core.errors import ConfigError
 
 
 def test_defaults_are_valid():

@@ -5,9 +5,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
-from scratchnet.chapter import config as cc
-from scratchnet.errors import ConfigError
-from scratchnet.paths import config_dir
+from scratchnet.chapter import checks as cc
+from scratchnet.config import chapter as schemas
+from scratchnet.core.errors import ConfigError
+from scratchnet.core.paths import config_dir
 
 CHECKS = {
     "loss_functions": cc.check_loss_functions,
@@ -21,13 +22,13 @@ CHECKS = {
 
 
 def composed(name: str, *overrides: str) -> DictConfig:
-    cc.register_chapter_configs()
+    schemas.register_chapter_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name=f"chapter/{name}", overrides=list(overrides))
 
 
-@pytest.mark.parametrize("name", sorted(cc.SCHEMAS))
+@pytest.mark.parametrize("name", sorted(schemas.SCHEMAS))
 def test_each_script_config_composes_and_passes_its_checks(name):
     cfg = composed(name)
     CHECKS[name](cfg)

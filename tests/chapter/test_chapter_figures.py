@@ -17,7 +17,7 @@ from scratchnet.chapter.gradcheck import Check, Size
 from scratchnet.chapter.landscape import Sweep
 from scratchnet.chapter.losses import linear_grid, loss_curves, near_zero_grid
 from scratchnet.chapter.minibatch import EpochPoint
-from scratchnet.plotting import png_bytes
+from scratchnet.core.png import png_bytes
 
 
 def loss_figure() -> Figure:

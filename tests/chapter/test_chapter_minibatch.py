@@ -6,7 +6,7 @@ import pytest
 from scratchnet.chapter.minibatch import batch_loss_noise, train_recording_batches
 from scratchnet.data import load_dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.train import train
+from scratchnet.training import train
 
 SETTINGS = {"lr": 0.2, "batch_size": 16, "epochs": 3, "seed": 0}
 

@@ -5,9 +5,9 @@ from chapter_store import fresh_store
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from scratchnet.chapter import tracking as ct
-from scratchnet.chapter.tracking import chapter_run
-from scratchnet.plotting import learning_curve_figure
+from scratchnet.cli.chapter import chapter_run
+from scratchnet.tracking.artifacts import learning_curve_figure
+from scratchnet.tracking.recorder import in_chunks
 
 
 @pytest.fixture
@@ -105,5 +105,5 @@ def test_figures_are_uploaded_as_png(store_uri, client):
 
 
 def test_chunks_cut_a_sequence_into_slices_of_at_most_the_limit():
-    assert [len(c) for c in ct.chunks(list(range(2001)), 1000)] == [1000, 1000, 1]
-    assert list(ct.chunks([], 1000)) == []
+    assert [len(c) for c in in_chunks(list(range(2001)), 1000)] == [1000, 1000, 1]
+    assert list(in_chunks([], 1000)) == []

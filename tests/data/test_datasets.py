@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scratchnet.core.errors import ConfigError, DataError, IdxFormatError
 from scratchnet.data import DATASETS, Dataset, load_dataset, write_idx
-from scratchnet.data.datasets import IDX_STEMS, _load_digits_raw, clear_cache
 from scratchnet.data.idx import payload_sha256
-from scratchnet.errors import ConfigError, DataError, IdxFormatError
+from scratchnet.data.registry import IDX_STEMS
+from scratchnet.data.sources import _load_digits_raw, clear_cache
 
 N_TRAIN, N_TEST = 40, 20
 
@@ -382,7 +383,10 @@ def test_root_training_subset_uses_train_size(tmp_path):
 
 def test_root_too_large_train_size_names_the_dataset(tmp_path):
     root = write_folder(tmp_path / "idx", fake_mnist_arrays())
-    message = f"data.train_size=10000000 is larger than the {N_TRAIN} training images of mnist"
+    message = (
+        rf"data\.train_size=10000000 is not allowed "
+        rf"\(allowed: 1\.\.{N_TRAIN}, the training images of mnist\)"
+    )
     with pytest.raises(ConfigError, match=message):
         load_dataset("mnist", root=str(root), train_size=10_000_000)
 

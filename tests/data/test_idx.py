@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scratchnet.core.errors import DataError, IdxFormatError
 from scratchnet.data.idx import (
     IDX_DTYPES,
     encode_idx,
@@ -16,7 +17,6 @@ from scratchnet.data.idx import (
     read_idx,
     write_idx,
 )
-from scratchnet.errors import DataError, IdxFormatError
 
 
 def idx_bytes(type_code: int, dims: tuple[int, ...], payload: bytes) -> bytes:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from scratchnet.data import DATASETS, load_dataset
-from scratchnet.data.datasets import IDX_STEMS, clear_cache
 from scratchnet.data.idx import payload_sha256
+from scratchnet.data.registry import IDX_STEMS
+from scratchnet.data.sources import clear_cache
 
 MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared/data/mnist"
 

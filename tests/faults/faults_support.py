@@ -24,7 +24,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness import BIN, all_runs, run_cli
-from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 
 PROG = "scratchnet-train"
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130

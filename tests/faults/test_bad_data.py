@@ -19,7 +19,7 @@ from faults_support import QUIET, error_line, ready_store, store_runs, train, wa
 
 from harness import BIN, MNIST_DIR
 from scratchnet.data import write_idx
-from scratchnet.data.datasets import IDX_STEMS
+from scratchnet.data.registry import IDX_STEMS
 
 pytestmark = pytest.mark.slow
 MNIST = ("data=mnist", "trainer.epochs=1", "data.train_size=20", "trainer.batch_size=10")

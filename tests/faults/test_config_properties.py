@@ -8,19 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import DictConfig, OmegaConf
 
-from scratchnet import sweep, tracking
-from scratchnet.config import (
-    ACTIVATIONS,
-    DTYPES,
-    MODELS,
-    SAMPLINGS,
-    TRAINERS,
-    URI_SCHEMES,
-    Config,
-    validate_config,
-)
+from scratchnet.config import Config, validate_config
+from scratchnet.config.validate import MODELS, TRAINERS, URI_SCHEMES
+from scratchnet.core.errors import ConfigError
 from scratchnet.data import DATASETS
-from scratchnet.errors import ConfigError
+from scratchnet.nn.two_layer_net import ACTIVATIONS as ACTIVATION_FUNCTIONS
+from scratchnet.nn.two_layer_net import DTYPE_NAMES
+
+ACTIVATIONS = tuple(ACTIVATION_FUNCTIONS)
+from scratchnet.training import SAMPLINGS
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12)
 POSITIVE_FLOATS = st.floats(min_value=1e-9, max_value=1e6, allow_nan=False)
@@ -45,7 +41,7 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
         "model.hidden_size": draw(POSITIVE_INTS),
         "model.weight_init_std": draw(POSITIVE_FLOATS),
         "model.activation": draw(st.sampled_from(ACTIVATIONS)),
-        "model.dtype": draw(st.sampled_from(DTYPES)),
+        "model.dtype": draw(st.sampled_from(DTYPE_NAMES)),
         "trainer.name": draw(st.sampled_from(TRAINERS)),
         "trainer.lr": draw(POSITIVE_FLOATS),
         "trainer.batch_size": draw(POSITIVE_INTS),
@@ -84,7 +80,7 @@ CORRUPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "model.hidden_size": NON_POSITIVE_INTS,
     "model.weight_init_std": NON_POSITIVE_FLOATS,
     "model.activation": not_in(ACTIVATIONS),
-    "model.dtype": not_in(DTYPES),
+    "model.dtype": not_in(DTYPE_NAMES),
     "trainer.name": not_in(TRAINERS),
     "trainer.lr": NON_POSITIVE_FLOATS,
     "trainer.batch_size": NON_POSITIVE_INTS,
@@ -137,7 +133,3 @@ def test_any_single_corrupted_field_is_a_one_line_config_error_naming_it(
     assert f"{key}=" in message
     assert "\n" not in message
     assert "allowed" in message or "set exactly one" in message
-
-
-def test_the_sweep_callback_tags_runs_with_the_tracking_prefix() -> None:
-    assert sweep.TAG_PREFIX == tracking.TAG_PREFIX  # sweep defines it so as not to import MLflow

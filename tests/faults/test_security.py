@@ -11,7 +11,7 @@ from faults_support import ready_store, split, store_runs, train
 from mlflow.tracking import MlflowClient
 
 from harness import REPO
-from scratchnet.tracking import MASK, mask_overrides, mask_secrets, mask_tree
+from scratchnet.tracking.provenance import MASK, mask_overrides, mask_secrets, mask_tree
 
 SECRET = "hunter2-s3cr3t"
 

@@ -26,7 +26,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness import REPO, all_runs, run_cli
-from scratchnet.sweep import PARENT_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 
 SERVER_SCRIPT = REPO / "scripts" / "server.py"
 TINY = ("trainer.epochs=3", "data.train_size=200", "trainer.progress=false")

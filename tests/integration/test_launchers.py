@@ -18,8 +18,8 @@ from omegaconf import OmegaConf
 
 from harness import run_cli
 from scratchnet.config import register_configs
-from scratchnet.paths import config_dir
-from scratchnet.sweep import PARENT_ENV
+from scratchnet.core.paths import config_dir
+from scratchnet.tracking.names import PARENT_ENV
 
 pytestmark = pytest.mark.slow
 SUBMITIT = importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is not None

@@ -35,9 +35,9 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from scratchnet.config import register_configs
-from scratchnet.errors import ConfigError
-from scratchnet.paths import config_dir
-from scratchnet.tracking import resolve_uri
+from scratchnet.core.errors import ConfigError
+from scratchnet.core.paths import config_dir
+from scratchnet.tracking.store import resolve_uri
 
 pytestmark = pytest.mark.slow
 EXPERIMENT = "server_sweep"

@@ -110,11 +110,11 @@ def test_sigmoid_matches_definition_in_moderate_range():
     np.testing.assert_allclose(sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-7, atol=1e-15)
 
 
-def test_sigmoid_grad_takes_output_and_matches_numerical_derivative():
+def test_sigmoid_grad_takes_the_input_as_the_book_does_and_matches_numerical_derivative():
     for x in (-3.0, -0.5, 0.0, 1.2, 4.0):
         expected = numerical_diff(lambda v: float(sigmoid(v)), x)
-        assert float(sigmoid_grad(sigmoid(x))) == pytest.approx(expected, abs=1e-8)
-    assert float(sigmoid_grad(0.5)) == 0.25
+        assert float(sigmoid_grad(x)) == pytest.approx(expected, abs=1e-8)
+    assert float(sigmoid_grad(0.0)) == 0.25  # the book: (1 - sigmoid(0)) * sigmoid(0)
 
 
 def test_relu_and_grad():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scratchnet.errors import ConfigError
+from scratchnet.core.errors import ConfigError
 from scratchnet.nn import TwoLayerNet
 
 

@@ -16,12 +16,12 @@ from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
-import scratchnet.paths
+import scratchnet.core.paths
 from scratchnet.config import register_configs
 from scratchnet.report.build import Report, build_report
-from scratchnet.run import run
-from scratchnet.tracking import get_or_create_experiment, resolve_uri
-from scratchnet.train import Callback
+from scratchnet.tracking.run import run
+from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
+from scratchnet.training import Callback
 
 EXPERIMENT = "overfit_study"
 EVIL_NAME = "<script>alert(1)</script> | pipe"
@@ -93,7 +93,7 @@ def train_sweep(root: Path) -> tuple[str, str]:
         },
     ).info.run_id
     register_configs()
-    with initialize_config_dir(str(scratchnet.paths.config_dir()), version_base="1.3"):
+    with initialize_config_dir(str(scratchnet.core.paths.config_dir()), version_base="1.3"):
         base = compose("config", overrides=base_overrides(uri))
     grid = [(lr, hidden, 0) for lr in (0.05, 2.0, 50.0) for hidden in (10, 200)]
     grid += [(2.0, 10, 1), (2.0, 200, 1)]  # two configurations repeated over seeds

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnet.analysis import child_runs
-from scratchnet.paths import repo_root
+from scratchnet.core.paths import repo_root
 from scratchnet.report.build import default_out_dir
+from scratchnet.tracking.reader import child_runs
 
 PNGS = ("learning_curves.png", "heatmaps.png", "gap_vs_hidden.png", "lr_sensitivity.png")
 

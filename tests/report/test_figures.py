@@ -7,14 +7,11 @@ import pandas as pd
 from matplotlib.image import AxesImage
 
 from scratchnet.analysis import diagnose_runs
-from scratchnet.analysis.synthetic import curve
-from scratchnet.plotting import png_bytes
-from scratchnet.report.figures import (
-    effect_figure,
-    heatmaps,
-    learning_curve_grid,
-    plan_figures,
-)
+from scratchnet.core.png import png_bytes
+from scratchnet.report.charts import effect_figure, heatmaps
+from scratchnet.report.curves import learning_curve_grid
+from scratchnet.report.figures import plan_figures
+from scratchnet.tracking.synthetic import curve
 
 
 def sweep(grid: dict[str, list], kinds=("good_fit", "overfit", "underfit")) -> tuple:

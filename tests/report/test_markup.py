@@ -5,7 +5,7 @@ import re
 
 from matplotlib.figure import Figure
 
-from scratchnet.plotting import png_bytes
+from scratchnet.core.png import png_bytes
 from scratchnet.report.markup import (
     Bullets,
     Heading,

@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from scratchnet.analysis.thresholds import Thresholds
+from scratchnet.tracking.names import EPOCH_METRICS
 
-CORE_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
+CORE_METRICS = EPOCH_METRICS[:4]  # train_loss, train_acc, test_loss, test_acc: the gaps follow
 VERDICTS = ("good_fit", "overfit", "underfit", "diverged")
 DEFAULT_THRESHOLDS = Thresholds()
 

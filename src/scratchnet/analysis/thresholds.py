@@ -1,11 +1,16 @@
 """The numbers that turn learning curves into an overfitting onset and a verdict."""
 
 import dataclasses
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scratchnet.errors import ConfigError
+from scratchnet.core.checks import (
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_unit_interval,
+    fail,
+)
 
 
 @dataclass(frozen=True)
@@ -25,27 +30,17 @@ class Thresholds:
 
     def check(self) -> "Thresholds":
         """Raise ConfigError naming the first value out of range; return self."""
-        if self.smooth_window < 1:
-            _bad("smooth_window", self.smooth_window, "an integer >= 1")
-        if self.min_span < 1:
-            _bad("min_span", self.min_span, "an integer >= 1")
+        check_int("threshold smooth_window", self.smooth_window)
+        check_int("threshold min_span", self.min_span)
         for name in ("min_rise_abs", "min_rise_rel", "noise_k", "overfit_gap_acc"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                _bad(name, value, "a finite number >= 0")
-        if not math.isfinite(self.diverged_loss_ratio) or self.diverged_loss_ratio <= 0:
-            _bad("diverged_loss_ratio", self.diverged_loss_ratio, "a finite number > 0")
-        if not 0 <= self.underfit_train_acc <= 1:
-            _bad("underfit_train_acc", self.underfit_train_acc, "a number in [0, 1]")
+            check_non_negative(f"threshold {name}", getattr(self, name))
+        check_positive("threshold diverged_loss_ratio", self.diverged_loss_ratio)
+        check_unit_interval("threshold underfit_train_acc", self.underfit_train_acc)
         return self
 
     def as_dict(self) -> dict[str, float | int]:
         """Field name -> value, in declaration order."""
         return dataclasses.asdict(self)
-
-
-def _bad(name: str, value: object, allowed: str) -> None:
-    raise ConfigError(f"threshold {name}={value!r} is not allowed (allowed: {allowed})")
 
 
 def parse_thresholds(items: Iterable[str], base: Thresholds | None = None) -> Thresholds:
@@ -57,13 +52,10 @@ def parse_thresholds(items: Iterable[str], base: Thresholds | None = None) -> Th
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or name not in types:
-            raise ConfigError(
-                f"threshold {item!r} is not allowed (allowed: NAME=VALUE with NAME one of "
-                f"{', '.join(types)})"
-            )
+            fail("threshold", item, f"NAME=VALUE with NAME one of {', '.join(types)}")
         kind = int if types[name] in (int, "int") else float
         try:
             changes[name] = kind(text.strip())
         except ValueError:
-            _bad(name, text, "an integer" if kind is int else "a number")
+            fail(f"threshold {name}", text, "an integer" if kind is int else "a number")
     return dataclasses.replace(base, **changes).check()

@@ -7,7 +7,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-import scratchnet.plotting  # noqa: F401  (selects the Agg backend before any drawing)
 from scratchnet.chapter.descent import Descent, Field
 from scratchnet.chapter.differentiation import Tangent
 from scratchnet.chapter.gradcheck import Check

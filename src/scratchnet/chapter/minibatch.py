@@ -1,8 +1,7 @@
 """The training loop seen per iteration: each mini-batch's loss beside the per-epoch losses.
 
-`scratchnet.train.train` reports only per epoch (its fast path never computes a batch's
-loss), so this is the chapter's loop written out with train's own pieces: the same plan,
-batches, update (`sgd_step`, the reference path), evaluation and divergence rule.
+`scratchnet.training.train` itself (its fast path never computes a batch's loss), with a
+callback that measures each batch's loss just before its update.
 """
 
 from collections.abc import Callable, Mapping
@@ -12,9 +11,7 @@ import numpy as np
 
 from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.train import batch_indices, evaluate, is_diverged, make_plan, sgd_step
-
-BATCH_SEED_KEY = 1  # train() draws batches from SeedSequence(seed, spawn_key=(1,))
+from scratchnet.training import Callback, TrainPlan, TrainResult, train
 
 
 @dataclass(frozen=True)
@@ -44,53 +41,49 @@ class MinibatchResult:
 EpochHook = Callable[[EpochPoint, list[float]], None]
 
 
+class BatchLosses(Callback):
+    """Records each batch's loss before its update, and each epoch as an `EpochPoint`.
+
+    An epoch's report may come while the next epoch trains (the evaluation overlaps it), so
+    an epoch's batches are found by the plan's count of updates, not by arrival.
+    """
+
+    def __init__(self, net: TwoLayerNet, data: Dataset, on_epoch: EpochHook | None) -> None:
+        self.net, self.data, self.on_epoch = net, data, on_epoch
+        self.result = MinibatchResult()
+        self.plan: TrainPlan | None = None
+
+    def on_train_begin(self, plan: TrainPlan) -> None:
+        self.plan = plan
+
+    def on_batch_begin(self, iteration: int, rows: np.ndarray) -> None:
+        x, t = self.data.x_train[rows], self.data.t_train[rows]
+        self.result.batch_losses.append(float(self.net.loss(x, t)))
+
+    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        assert self.plan is not None
+        iteration = self.plan.iterations_after(epoch)
+        sent = self.result.points[-1].iteration if self.result.points else 0
+        point = EpochPoint(epoch, iteration, dict(metrics))
+        self.result.points.append(point)
+        if self.on_epoch is not None:
+            self.on_epoch(point, self.result.batch_losses[sent:iteration])
+
+    def on_train_end(self, result: TrainResult) -> None:
+        del self.result.batch_losses[result.iterations :]  # updates undone after a divergence
+        self.result.diverged_at = result.diverged_at
+
+
 def train_recording_batches(
-    net: TwoLayerNet,
-    data: Dataset,
-    *,
-    lr: float,
-    batch_size: int,
-    epochs: int | None = None,
-    iters_num: int | None = None,
-    sampling: str = "shuffle",
-    seed: int = 0,
-    eval_chunk_size: int = 10000,
-    divergence_factor: float | None = 3.0,
-    on_epoch: EpochHook | None = None,
+    net: TwoLayerNet, data: Dataset, *, on_epoch: EpochHook | None = None, **options: object
 ) -> MinibatchResult:
-    """Mini-batch SGD recording each batch's loss just before its update: an unbiased sample
-    of the training loss at that moment (the book records it just after the update, which
-    reads low: the step was fitted to that very batch). `on_epoch` gets each epoch's point
-    and the batch losses since the previous epoch."""
-    plan = make_plan(data.train_size, batch_size, epochs, iters_num)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(BATCH_SEED_KEY,)))
-    result = MinibatchResult()
-    sent = 0
-
-    def record(epoch: int) -> bool:
-        nonlocal sent
-        metrics = evaluate(net, data, eval_chunk_size)
-        first = result.points[0].metrics if result.points else None
-        if is_diverged(metrics, first, divergence_factor):
-            result.diverged_at = epoch
-            return False
-        point = EpochPoint(epoch, result.iterations, metrics)
-        result.points.append(point)
-        if on_epoch is not None:
-            on_epoch(point, result.batch_losses[sent:])
-        sent = result.iterations
-        return True
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        if record(0):
-            for epoch, batches in batch_indices(plan, sampling, rng):
-                for idx in batches:
-                    x, t = data.x_train[idx], data.t_train[idx]
-                    result.batch_losses.append(float(net.loss(x, t)))
-                    sgd_step(net, x, t, lr)
-                if not record(epoch):
-                    break
-    return result
+    """`train(net, data, **options)`, recording each batch's loss just before its update: an
+    unbiased sample of the training loss at that moment (the book records it just after the
+    update, which reads low: the step was fitted to that very batch). `on_epoch` gets each
+    epoch's point and the batch losses since the previous epoch."""
+    recorder = BatchLosses(net, data, on_epoch)
+    train(net, data, callbacks=[recorder], **options)  # type: ignore[arg-type]
+    return recorder.result
 
 
 def batch_loss_noise(result: MinibatchResult) -> float:

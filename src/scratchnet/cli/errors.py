@@ -1,72 +1,14 @@
-"""Turn the errors users cause (bad overrides, values, data) into one line and exit code 2."""
+"""Entry points' error handling: user errors as one line and exit 2, Ctrl-C as exit 130."""
 
-import dataclasses
 import sys
-import typing
 from collections.abc import Callable
-from types import UnionType
-from typing import Union
+from typing import NoReturn
 
-from hydra.errors import HydraException, MissingConfigException
-from omegaconf.errors import (
-    ConfigAttributeError,
-    ConfigKeyError,
-    OmegaConfBaseException,
-    ValidationError,
-)
+from scratchnet.config.messages import USAGE_ERRORS, one_line
+from scratchnet.core.errors import Abort
 
-from scratchnet.errors import ScratchnetError
-
-USAGE_ERRORS = (ScratchnetError, HydraException, OmegaConfBaseException)
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0].strip().rstrip(".") if lines else ""
-
-
-def _allowed(err: BaseException) -> str:
-    """What would have been accepted, when the error knows: group options or schema keys."""
-    options = [o for o in getattr(err, "options", None) or [] if not o.startswith("base_")]
-    if isinstance(err, MissingConfigException) and options:
-        return f"allowed: {', '.join(options)}"
-    schema = getattr(err, "object_type", None)
-    if isinstance(err, ConfigKeyError | ConfigAttributeError) and dataclasses.is_dataclass(schema):
-        return f"allowed keys: {', '.join(f.name for f in dataclasses.fields(schema))}"
-    if isinstance(err, ValidationError) and dataclasses.is_dataclass(schema):
-        kind = typing.get_type_hints(schema).get(str(getattr(err, "key", "")))
-        if kind is not None:
-            return f"allowed: {_describe_type(kind)}"
-    return ""
-
-
-_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
-
-
-def _describe_type(kind: object) -> str:
-    """`int | None` -> 'an integer or null', as the schema declares a field."""
-    members = typing.get_args(kind) if typing.get_origin(kind) in (UnionType, Union) else (kind,)
-    names = [_TYPE_NAMES.get(m, getattr(m, "__name__", str(m))) for m in members if m is not None]
-    names += ["null"] if type(None) in members else []
-    return " or ".join(dict.fromkeys(n for n in names if n != "NoneType"))
-
-
-def one_line(err: BaseException) -> str:
-    """The error's first line, its cause's first line and what is allowed, on one line.
-
-    An OSError cause ("[Errno 2] ...") is left out: the error's own message already says it.
-    """
-    parts: list[str] = []
-    cause = None if isinstance(err.__cause__, OSError) else err.__cause__
-    for seen in (err, cause):
-        if seen is None:
-            continue
-        for text in (_first_line(seen), _allowed(seen)):
-            if text and text not in parts:
-                parts.append(text)
-    return "; ".join(parts) or type(err).__name__
 
 
 def run_cli(
@@ -81,6 +23,10 @@ def run_cli(
     """
     try:
         entry()
+    except Abort as abort:  # refused before anything was created: nothing to close
+        shown = f"error: {abort.message}" if abort.exit_code == EXIT_USAGE else abort.message
+        print(f"{prog}: {shown}", file=sys.stderr)
+        sys.exit(abort.exit_code)
     except USAGE_ERRORS as err:
         if on_error is not None:
             on_error()
@@ -96,7 +42,7 @@ def run_cli(
         raise
 
 
-def fail(prog: str, err: BaseException) -> None:
+def fail(prog: str, err: BaseException) -> NoReturn:
     """Print `err` as one line and exit 2 (SystemExit passes through Hydra's job wrapper)."""
     print(f"{prog}: error: {one_line(err)}", file=sys.stderr)
     sys.exit(EXIT_USAGE)

@@ -6,12 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from mlflow.exceptions import MlflowException
-
-from scratchnet.analysis.store import AnalysisError, open_client
 from scratchnet.analysis.thresholds import Thresholds, parse_thresholds
 from scratchnet.cli.errors import EXIT_USAGE, run_cli
-from scratchnet.paths import default_tracking_uri
+from scratchnet.core.paths import default_tracking_uri
 
 PROG = "scratchnet-report"
 EPILOG = """\
@@ -84,12 +81,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     def entry() -> None:
         from scratchnet.report.build import build_report  # matplotlib only once args are fine
+        from scratchnet.tracking.store import open_client, store_errors
 
         thresholds = parse_thresholds(args.threshold)
-        try:
-            client = open_client(args.tracking_uri)
+        with store_errors():
             report = build_report(
-                client,
+                open_client(args.tracking_uri),
                 args.experiment,
                 args.sweep,
                 args.out,
@@ -97,8 +94,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                 write=not args.no_write,
                 progress=lambda msg: print(f"{PROG}: {msg}", file=sys.stderr),
             )
-        except MlflowException as err:
-            raise AnalysisError(f"tracking store: {err.message}") from err
         html = report.out_dir / "report.html"
         if report.logged:
             print(

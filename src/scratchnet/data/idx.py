@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnet.errors import DataError, IdxFormatError
+from scratchnet.core.errors import DataError, IdxFormatError
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -3,6 +3,8 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+CEE_DELTA = 1e-7  # cross-entropy's guard inside the log: -log(0 + delta) ~ 16.1, never inf
+
 
 def _as_float(x: ArrayLike) -> NDArray[np.floating]:
     """Return x as a floating array, keeping float32/float64 and promoting ints to float64."""
@@ -19,10 +21,10 @@ def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
     return y
 
 
-def sigmoid_grad(y: ArrayLike) -> NDArray[np.floating]:
-    """Derivative of the sigmoid from its output y: y (1 - y)."""
-    y = _as_float(y)
-    return y * (1 - y)
+def sigmoid_grad(x: ArrayLike) -> NDArray[np.floating]:
+    """Derivative of the sigmoid at its input x, as the book defines it: (1 - s(x)) s(x)."""
+    y = sigmoid(x)
+    return (1 - y) * y
 
 
 def relu(x: ArrayLike) -> NDArray[np.floating]:
@@ -53,7 +55,7 @@ def sum_squares_error(y: ArrayLike, t: ArrayLike) -> np.floating:
     return total if y.ndim == 1 else total / y.shape[0]
 
 
-def cross_entropy_error(y: ArrayLike, t: ArrayLike, delta: float = 1e-7) -> np.floating:
+def cross_entropy_error(y: ArrayLike, t: ArrayLike, delta: float = CEE_DELTA) -> np.floating:
     """E = -1/N sum t log(y + delta); t is one-hot (same shape as y) or integer labels."""
     y, t = _as_float(y), np.asarray(t)
     if y.ndim == 1:

@@ -1,6 +1,6 @@
-"""Overfitting reports: figures (matplotlib, Agg) and self-contained HTML + Markdown.
+"""Overfitting reports: figures (matplotlib's object API) and self-contained HTML + Markdown.
 
-from scratchnet.analysis import open_client
+from scratchnet.tracking.store import open_client
 from scratchnet.report import build_report
 report = build_report(open_client(), "lr_batch_hidden")    # latest sweep of the study
 print(report.out_dir / "report.html")

@@ -1,63 +1,25 @@
 """Build a sweep's overfitting report from the tracking store alone, byte-for-byte repeatable.
 
-Nothing in the output depends on when or where it is built: times are the store's own (UTC),
-rows are sorted, figures have fixed metadata, and no local path is written into the files.
+Read the sweep, diagnose its runs, draw the figures, render report.md and a self-contained
+report.html, and (unless asked not to) write the diagnoses and the report back to MLflow.
 """
 
-import platform
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
-from mlflow.tracking import MlflowClient
-
-from scratchnet.analysis import diagnosis
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
-from scratchnet.analysis.store import SweepData, child_runs, load_sweep
-from scratchnet.analysis.sweep import (
-    FACTOR_LABELS,
-    FACTORS,
-    diagnose_runs,
-    effect_tables,
-    format_value,
-    ranked,
-    seed_spread,
-    sorted_values,
-    varied_factors,
-    verdict_counts,
-)
+from scratchnet.analysis.tables import diagnose_runs
 from scratchnet.analysis.thresholds import Thresholds
-from scratchnet.analysis.writeback import write_back
-from scratchnet.paths import repo_root
-from scratchnet.plotting import png_bytes
-from scratchnet.report.figures import FigureSpec, plan_figures
-from scratchnet.report.markup import (
-    Block,
-    Bullets,
-    Heading,
-    Image,
-    Note,
-    Pairs,
-    Para,
-    Table,
-    render_html,
-    render_markdown,
-)
-
-PACKAGES = ("scratchnet", "numpy", "pandas", "matplotlib", "mlflow", "hydra-core")
-ARTIFACT_DIR = "report"
-FIGURE_NAMES = (
-    "learning_curves",
-    "heatmaps",
-    "gap_vs_hidden",
-    "gap_vs_train_size",
-    "lr_sensitivity",
-)
-MISSING = "—"
+from scratchnet.core.paths import repo_root
+from scratchnet.core.png import png_bytes
+from scratchnet.report.figures import FIGURE_NAMES, FigureSpec, plan_figures
+from scratchnet.report.markup import render_html, render_markdown
+from scratchnet.report.sections import document
+from scratchnet.tracking.reader import child_runs, load_sweep
+from scratchnet.tracking.store import Client
+from scratchnet.tracking.writeback import log_report, write_back
 
 
 @dataclass(frozen=True)
@@ -81,335 +43,6 @@ def default_out_dir(experiment: str, short_id: str) -> Path:
     return repo_root() / "reports" / slug(experiment) / short_id
 
 
-def utc(ms: object) -> str:
-    """A store timestamp (ms since the epoch) as `YYYY-MM-DD HH:MM:SS UTC`."""
-    if ms is None or pd.isna(ms):
-        return MISSING
-    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def fmt(value: object, spec: str = ".4f") -> str:
-    """A number with `spec`, integers as integers, missing as a dash."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return MISSING
-    if isinstance(value, str):
-        return value
-    if spec == "d":
-        return str(int(value))
-    text = format(float(value), spec)
-    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0000"
-
-
-def versions() -> list[tuple[str, str]]:
-    """Python and the installed versions of the packages the report depends on."""
-    rows = [("python", platform.python_version())]
-    for name in PACKAGES:
-        try:
-            rows.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            rows.append((name, "not installed"))
-    return rows
-
-
-def distinct(series: pd.Series) -> list[str]:
-    """Sorted distinct non-missing values as strings."""
-    return sorted({str(v) for v in series.dropna()})
-
-
-# Table layouts: (column, header, format).
-Column = tuple[str, str, str]
-FACTOR_COLUMNS: list[Column] = [
-    ("lr", "lr", "g"),
-    ("batch_size", "batch", "d"),
-    ("hidden_size", "hidden", "d"),
-    ("train_size", "train size", "n"),
-    ("seed", "seed", "d"),
-]
-RANKED_COLUMNS: list[Column] = [
-    ("rank", "rank", "d"),
-    ("name", "run", "s"),
-    ("verdict", "verdict", "s"),
-    ("best_epoch", "best epoch", "d"),
-    ("best_test_acc", "test acc @best", ".4f"),
-    ("final_test_acc", "final test acc", ".4f"),
-    ("gap_acc_final", "acc gap final", ".4f"),
-    ("gap_acc_max", "acc gap max", ".4f"),
-    ("gap_loss_final", "loss gap final", ".4f"),
-    ("overfit_onset", "onset", "d"),
-    ("status", "status", "s"),
-]
-
-
-def cell(row: pd.Series, column: str, spec: str) -> str:
-    """One formatted cell of `row`."""
-    value = row.get(column)
-    if spec == "n":
-        return format_value(column, value)
-    if spec == "s":
-        return MISSING if value is None or pd.isna(value) else str(value)
-    if spec == "g":
-        return fmt(value, "g")
-    return fmt(value, spec)
-
-
-def frame_table(frame: pd.DataFrame, columns: Sequence[Column]) -> Table:
-    """`frame` as a Table with the given columns (absent ones skipped)."""
-    present = [c for c in columns if c[0] in frame.columns]
-    return Table(
-        tuple(h for _, h, _ in present),
-        tuple(tuple(cell(row, c, s) for c, _, s in present) for _, row in frame.iterrows()),
-    )
-
-
-def factor_columns(diag: pd.DataFrame) -> list[Column]:
-    """The factor columns worth showing: the varied ones, and the seed when it varies."""
-    varied = set(varied_factors(diag))
-    if diag["seed"].nunique(dropna=False) > 1:
-        varied.add("seed")
-    return [c for c in FACTOR_COLUMNS if c[0] in varied]
-
-
-def header_blocks(data: SweepData) -> list[Block]:
-    """Title and the sweep's identity."""
-    s, runs = data.sweep, data.runs
-    statuses = runs["status"].value_counts().sort_index()
-    counts = ", ".join(f"{n} {status}" for status, n in statuses.items())
-    return [
-        Heading(1, f"Overfitting report: {s.experiment}"),
-        Para(
-            f"Sweep {s.short_id} (parent run {s.run_id}, {s.name!r}), {s.status}, "
-            f"started {utc(s.start_time)}. {len(runs)} child runs: {counts}."
-        ),
-    ]
-
-
-def question_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
-    """The study's question and how the sweep was defined."""
-    s = data.sweep
-    grid = s.params.get("sweep.grid_size", MISSING)
-    definition = [
-        ("study", s.tags.get("scratchnet.study", MISSING)),
-        ("sweep id", s.tags.get("scratchnet.sweep_id", MISSING)),
-        ("overrides", s.params.get("sweep.overrides", MISSING)),
-        ("sweeper params", s.params.get("sweep.params", MISSING)),
-        ("grid size", grid),
-        ("child runs found", str(len(diag))),
-        ("launcher", s.params.get("sweep.launcher", MISSING)),
-    ]
-    varied = varied_factors(diag)
-    for f in FACTORS:
-        values = ", ".join(format_value(f, v) for v in sorted_values(diag[f]))
-        kind = "varied" if f in varied else "fixed"
-        definition.append((f"{FACTOR_LABELS[f]} ({kind})", values or MISSING))
-    seeds = ", ".join(str(v) for v in sorted_values(diag["seed"]))
-    definition.append(("seeds", seeds or MISSING))
-    for column, label in (("dataset", "dataset"), ("epochs", "epochs"), ("iters_num", "iters")):
-        definition.append((label, ", ".join(distinct(diag[column])) or MISSING))
-    for column in ("sampling", "activation", "weight_init_std"):
-        definition.append((column.replace("_", " "), ", ".join(distinct(diag[column])) or MISSING))
-    blocks: list[Block] = [Heading(2, "Question")]
-    blocks.append(Para(s.description or "No study description was recorded for this sweep."))
-    blocks.append(Pairs(tuple(definition)))
-    if grid.isdigit() and int(grid) != len(diag):
-        blocks.append(
-            Note(
-                f"The sweep defines {grid} jobs but {len(diag)} child runs were found "
-                "(jobs still running, not started, or skipped as already finished elsewhere)."
-            )
-        )
-    return blocks
-
-
-def environment_blocks(diag: pd.DataFrame) -> list[Block]:
-    """Package versions of the build, code versions and dataset digests of the runs."""
-    commits = distinct(diag["git_commit"])
-    dirty = (diag["git_dirty"] == "true").sum()
-    digests = sorted(
-        {f"{n}: {d}" for n, d in zip(diag["dataset"], diag["dataset_digest"], strict=True) if d}
-    )
-    rows = [
-        ("git commit of the runs", ", ".join(commits) or MISSING),
-        ("runs from a dirty checkout", str(int(dirty))),
-        ("dataset digest (SHA-256)", "; ".join(digests) or MISSING),
-    ]
-    return [
-        Heading(2, "Environment"),
-        Para("Code and data of the runs, from their tags:"),
-        Pairs(tuple(rows)),
-        Para("Packages that built this report:"),
-        Pairs(tuple(versions())),
-    ]
-
-
-def definition_blocks(t: Thresholds) -> list[Block]:
-    """How best epoch, gaps, onset and verdict are defined, and the thresholds used."""
-    doc = (diagnosis.__doc__ or "").split("Definitions:", 1)[-1].replace("**", "")
-    doc = doc.replace("`", "").strip()
-    items = tuple(" ".join(p.split()) for p in re.split(r"\n- ", "\n" + doc) if p.strip())
-    rows = tuple((k, f"{v:g}") for k, v in t.as_dict().items())
-    return [
-        Heading(2, "Definitions"),
-        Bullets(items),
-        Para("Thresholds used (change with --threshold NAME=VALUE):"),
-        Pairs(rows),
-    ]
-
-
-def summary_blocks(diag: pd.DataFrame) -> list[Block]:
-    """Verdict counts and every diagnosed run ranked by test accuracy at its best epoch."""
-    counts = verdict_counts(diag)
-    order = ranked(diag)
-    blocks: list[Block] = [
-        Heading(2, "Summary"),
-        Table(tuple(counts), (tuple(str(n) for n in counts.values()),)),
-    ]
-    if order.empty:
-        return [*blocks, Note("No run logged a finite epoch: nothing to rank.")]
-    best = order.iloc[0]
-    blocks.append(
-        Para(
-            f"Best run: {best['name']} — test accuracy {fmt(best['best_test_acc'])} at epoch "
-            f"{fmt(best['best_epoch'], 'd')} (lowest test loss), verdict {best['verdict']}."
-        )
-    )
-    blocks.append(Para("Runs ranked by test accuracy at their best epoch:"))
-    columns = RANKED_COLUMNS[:2] + factor_columns(diag) + RANKED_COLUMNS[2:]
-    blocks.append(frame_table(order, columns))
-    return blocks
-
-
-def effect_blocks(diag: pd.DataFrame) -> list[Block]:
-    """One table per varied factor, then the spread over seeds."""
-    blocks: list[Block] = [Heading(2, "How the factors matter")]
-    tables = effect_tables(diag)
-    if not tables:
-        blocks.append(Para("The sweep varies none of lr, batch size, hidden size, train size."))
-    else:
-        blocks.append(
-            Para(
-                "Per value of each varied factor, over every other factor and seed: runs by "
-                "verdict, mean outcomes of the runs that finished without diverging, and the "
-                "median onset epoch among those with one."
-            )
-        )
-    for factor, table in tables.items():
-        blocks.append(Heading(3, FACTOR_LABELS[factor].capitalize()))
-        columns: list[Column] = [
-            (factor, FACTOR_LABELS[factor], "n" if factor == "train_size" else "g"),
-            ("runs", "runs", "d"),
-            ("good_fit", "good fit", "d"),
-            ("overfit", "overfit", "d"),
-            ("underfit", "underfit", "d"),
-            ("diverged", "diverged", "d"),
-            ("best_test_acc_mean", "test acc @best", ".4f"),
-            ("final_test_acc_mean", "final test acc", ".4f"),
-            ("gap_acc_final_mean", "acc gap final", ".4f"),
-            ("gap_loss_final_mean", "loss gap final", ".4f"),
-            ("onsets", "with onset", "d"),
-            ("onset_median", "median onset", "g"),
-        ]
-        blocks.append(frame_table(table, columns))
-    blocks.append(Heading(3, "Spread over seeds"))
-    spread = seed_spread(diag)
-    if spread is None:
-        blocks.append(Para("Each configuration ran with one seed: no spread to report."))
-        return blocks
-    stats: list[Column] = [("seeds", "seeds", "d")]
-    for key, label in (
-        ("best_test_acc", "test acc @best"),
-        ("final_test_acc", "final test acc"),
-        ("gap_acc_final", "acc gap"),
-    ):
-        stats += [(f"{key}_{s}", f"{label} {s}", ".4f") for s in ("mean", "std", "min", "max")]
-    keys = [c for c in FACTOR_COLUMNS if c[0] in spread.columns]
-    blocks.append(frame_table(spread, keys + stats))
-    return blocks
-
-
-def figure_blocks(specs: Sequence[FigureSpec], pngs: dict[str, bytes]) -> list[Block]:
-    """Each figure with its caption, or the note saying why it is not drawn."""
-    blocks: list[Block] = [Heading(2, "Figures")]
-    for spec in specs:
-        blocks.append(Heading(3, spec.title))
-        if spec.name in pngs:
-            blocks.append(Image(f"{spec.name}.png", pngs[spec.name], spec.title, spec.caption))
-        else:
-            blocks.append(Note(spec.note))
-    return blocks
-
-
-def verdict_blocks(diag: pd.DataFrame) -> list[Block]:
-    """The runs under each verdict, with the reason."""
-    blocks: list[Block] = [Heading(2, "Runs by verdict")]
-    for label in ("overfit", "good_fit", "underfit", "diverged"):
-        group = diag[diag["verdict"] == label].sort_values(["name", "run_id"], kind="stable")
-        blocks.append(Heading(3, f"{label} ({len(group)})"))
-        if group.empty:
-            blocks.append(Para("None."))
-            continue
-        blocks.append(
-            Bullets(
-                tuple(
-                    f"{r['name']} ({r['run_id'][:8]}): {r['reason']}" for _, r in group.iterrows()
-                )
-            )
-        )
-    return blocks
-
-
-def problem_blocks(diag: pd.DataFrame) -> list[Block]:
-    """Diverged runs and runs that did not finish."""
-    blocks: list[Block] = [Heading(2, "Diverged and failed runs")]
-    diverged = diag[diag["verdict"] == "diverged"].sort_values(["name", "run_id"])
-    blocks.append(Heading(3, f"Diverged ({len(diverged)})"))
-    if diverged.empty:
-        blocks.append(Para("No run diverged."))
-    else:
-        columns: list[Column] = [
-            ("name", "run", "s"),
-            *factor_columns(diag),
-            ("diverged_epoch", "stopped at epoch", "d"),
-            ("last_epoch", "last finite epoch", "d"),
-            ("reason", "why", "s"),
-        ]
-        blocks.append(frame_table(diverged, columns))
-    unfinished = diag[diag["status"] != "FINISHED"].sort_values(["name", "run_id"])
-    blocks.append(Heading(3, f"Not finished ({len(unfinished)})"))
-    if unfinished.empty:
-        blocks.append(Para("Every run finished."))
-    else:
-        columns = [
-            ("name", "run", "s"),
-            ("run_id", "run id", "s"),
-            ("status", "status", "s"),
-            ("epochs_logged", "epochs logged", "d"),
-            ("failure", "note", "s"),
-        ]
-        blocks.append(frame_table(unfinished, columns))
-    return blocks
-
-
-def document(
-    data: SweepData,
-    diag: pd.DataFrame,
-    specs: Sequence[FigureSpec],
-    pngs: dict[str, bytes],
-    t: Thresholds,
-) -> list[Block]:
-    """The whole report, section by section."""
-    return [
-        *header_blocks(data),
-        *question_blocks(data, diag),
-        *summary_blocks(diag),
-        *effect_blocks(diag),
-        *figure_blocks(specs, pngs),
-        *verdict_blocks(diag),
-        *problem_blocks(diag),
-        *definition_blocks(t),
-        *environment_blocks(diag),
-    ]
-
-
 def render_figures(specs: Sequence[FigureSpec]) -> dict[str, bytes]:
     """The PNG bytes of every figure that is drawn."""
     return {s.name: png_bytes(s.draw()) for s in specs if s.draw is not None}
@@ -431,7 +64,7 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
 
 
 def build_report(
-    client: MlflowClient,
+    client: Client,
     experiment: str,
     sweep: str = "latest",
     out_dir: Path | None = None,
@@ -461,6 +94,5 @@ def build_report(
     if write:
         current = child_runs(client, data.sweep.experiment_id, data.sweep.run_id)
         updated = write_back(client, diag, current)
-        for path in paths:
-            client.log_artifact(data.sweep.run_id, str(path), ARTIFACT_DIR)
+        log_report(client, data.sweep.run_id, paths)
     return Report(out_dir, paths, data.sweep.run_id, updated, write)

@@ -1,0 +1,58 @@
+"""From a composed config to the objects a run trains: dataset, net and `train()` options.
+
+No MLflow here: building a net is the same with tracking on or off.
+"""
+
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from scratchnet.data import Dataset, load_dataset
+from scratchnet.nn import TwoLayerNet
+
+NET_SEED_KEY = 0  # weights come from SeedSequence(seed, spawn_key=(0,)); batches use key 1
+
+
+def load_data(cfg: DictConfig) -> Dataset:
+    """The dataset `cfg.data` names, with the train subset `data.train_size` if set."""
+    d = cfg.data
+    return load_dataset(
+        d.name,
+        root=d.root,
+        cache_dir=d.cache_dir,
+        train_size=d.train_size,
+        seed=cfg.seed,
+        normalize=d.normalize,
+        test_fraction=d.test_fraction,
+    )
+
+
+def build_net(cfg: DictConfig, data: Dataset) -> TwoLayerNet:
+    """TwoLayerNet sized for `data`, initialised from `seed` (its spawn key 0)."""
+    m = cfg.model
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(NET_SEED_KEY,)))
+    return TwoLayerNet(
+        data.input_size,
+        m.hidden_size,
+        data.num_classes,
+        weight_init_std=m.weight_init_std,
+        activation=m.activation,
+        dtype=np.dtype(m.dtype).type,
+        rng=rng,
+    )
+
+
+def train_options(cfg: DictConfig) -> dict[str, Any]:
+    """`train()`'s keyword arguments from `cfg.trainer` and `seed`."""
+    t = cfg.trainer
+    return {
+        "lr": t.lr,
+        "batch_size": t.batch_size,
+        "epochs": t.epochs,
+        "iters_num": t.iters_num,
+        "sampling": t.sampling,
+        "seed": cfg.seed,
+        "eval_chunk_size": t.eval_chunk_size,
+        "divergence_factor": t.divergence_factor,
+    }

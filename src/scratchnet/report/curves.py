@@ -1,0 +1,81 @@
+"""The learning-curve grid: train vs test accuracy and loss per configuration, every seed."""
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from scratchnet.analysis.tables import config_label, varied_factors
+from scratchnet.report.layout import BEST, MAX_CONFIGS, ONSET, TEST, TRAIN, configurations
+
+
+def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
+    """Train vs test accuracy and loss per configuration; best epoch and onset marked."""
+    factors = varied_factors(diag)
+    groups = configurations(diag[diag["epochs_logged"] > 0], factors)[:MAX_CONFIGS]
+    by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
+    ncols = 2 if len(groups) > 1 else 1
+    nrows = max(1, math.ceil(len(groups) / ncols))
+    fig = Figure(figsize=(6.4 * ncols, 2.5 * nrows + 0.7), layout="constrained")
+    cells = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False).ravel())
+    for cell, group in zip(cells, groups, strict=False):
+        ax_acc, ax_loss = cell.subplots(1, 2)
+        for _, run in group.sort_values(["seed", "run_id"], na_position="last").iterrows():
+            draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.85)
+        title = config_label(group.iloc[0], factors)
+        seeds = group["seed"].nunique()
+        cell.suptitle(title + (f" ({seeds} seeds)" if seeds > 1 else ""), fontsize=9)
+        last = max(1, int(group["last_epoch"].max()))
+        for ax, label in ((ax_acc, "accuracy"), (ax_loss, "loss")):
+            ax.set_xlim(-0.02 * last, 1.02 * last)
+            ax.ticklabel_format(axis="y", useOffset=False)
+            ax.set_ylabel(label, fontsize=8)
+            ax.set_xlabel("epoch", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+    for cell in cells[len(groups) :]:
+        cell.set_visible(False)
+    fig.legend(handles=legend_handles(), loc="outside upper center", ncols=5, fontsize=8)
+    return fig
+
+
+def legend_handles() -> list[Line2D]:
+    """Legend entries shared by every learning-curve cell."""
+    return [
+        Line2D([], [], color=TRAIN, label="train"),
+        Line2D([], [], color=TEST, linestyle="--", label="test"),
+        Line2D([], [], color=BEST, linestyle=":", label="best epoch"),
+        Line2D([], [], color=ONSET, linestyle="-.", label="overfitting onset"),
+        Line2D([], [], color="black", marker="x", linestyle="none", label="diverged (last finite)"),
+    ]
+
+
+def finite_rows(h: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows of `h` where every one of `columns` is finite."""
+    return h[np.isfinite(h.loc[:, list(columns)].to_numpy(dtype=float)).all(axis=1)]
+
+
+def draw_run(
+    ax_acc: Axes, ax_loss: Axes, run: pd.Series, h: pd.DataFrame | None, alpha: float
+) -> None:
+    """One run's curves on the two axes, with its best epoch, onset and divergence."""
+    if h is None:
+        return
+    h = finite_rows(h, ("train_loss", "train_acc", "test_loss", "test_acc"))
+    if h.empty:
+        return
+    epochs = h["epoch"].to_numpy()
+    for ax, kind in ((ax_acc, "acc"), (ax_loss, "loss")):
+        ax.plot(epochs, h[f"train_{kind}"].to_numpy(), color=TRAIN, lw=1, alpha=alpha)
+        ax.plot(epochs, h[f"test_{kind}"].to_numpy(), color=TEST, lw=1, ls="--", alpha=alpha)
+        if not pd.isna(run["best_epoch"]):
+            ax.axvline(int(run["best_epoch"]), color=BEST, ls=":", lw=1)
+        if not pd.isna(run["overfit_onset"]):
+            ax.axvline(int(run["overfit_onset"]), color=ONSET, ls="-.", lw=1)
+        if run["verdict"] == "diverged":
+            last = h.iloc[-1]
+            ax.plot([last["epoch"]], [last[f"test_{kind}"]], marker="x", color="black", ms=7)

@@ -1,0 +1,47 @@
+"""What every report figure shares: colours, labels, and the runs grouped by configuration."""
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from scratchnet.analysis.tables import sorted_values
+
+MAX_CONFIGS = 48  # learning-curve cells; more would make an unreadable figure
+TRAIN, TEST = "#1f77b4", "#d62728"
+BEST, ONSET = "#2ca02c", "#ff7f0e"
+METRIC_LABELS = {
+    "best_test_acc": "test accuracy at best epoch",
+    "final_test_acc": "final test accuracy",
+    "gap_acc_final": "final accuracy gap (train - test)",
+    "gap_loss_final": "final loss gap (test - train)",
+    "gap_acc_max": "max accuracy gap",
+}
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+
+def select(frame: pd.DataFrame, column: str, value: object) -> pd.DataFrame:
+    """Rows whose `column` equals `value` (missing matches missing)."""
+    if value is None:
+        return frame[frame[column].isna()]
+    return frame[frame[column] == value]
+
+
+def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFrame]:
+    """The runs grouped by their values of `factors`, in sorted order."""
+    if not factors:
+        return [diag] if len(diag) else []
+    groups = [diag]
+    for factor in factors:
+        groups = [select(g, factor, v) for g in groups for v in sorted_values(g[factor])]
+    return [g for g in groups if len(g)]

@@ -1,0 +1,1 @@
+"""Hydra multiruns as MLflow sweeps: identity, pre-flight check, parent run, jobs, sweepers."""

@@ -1,0 +1,66 @@
+"""Hydra multirun -> one MLflow parent run per sweep, one child run per job, resumable.
+
+The parent is created in the launching process before any job starts (so the SQLite schema
+and the experiment exist before parallel workers touch them) and handed to jobs through
+`SCRATCHNET_SWEEP_PARENT` (not `MLFLOW_RUN_ID`, which would override the parent; mlflow#15713).
+MLflow is imported only when a sweep starts: Hydra loads this callback for single runs too,
+and a bad value should be reported before the second it takes to import MLflow.
+"""
+
+import os
+from typing import Any
+
+from hydra.experimental.callback import Callback as HydraCallback
+from omegaconf import DictConfig
+
+from scratchnet.config.messages import USAGE_ERRORS, one_line
+from scratchnet.core.errors import Abort
+from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
+from scratchnet.sweep.check import check_sweep
+from scratchnet.sweep.workers import start_workers
+from scratchnet.tracking.names import FINISHED, PARENT_ENV
+
+EXIT_FAILURE = 1
+
+
+class MlflowSweepCallback(HydraCallback):
+    """Checks the sweep, creates or resumes its parent run and closes it with a summary.
+
+    The launcher sends this object, parent run id included, with every job to the process
+    that runs it: a worker started before the parent existed learns it in `on_job_start`.
+    """
+
+    def __init__(self) -> None:
+        self.parent: Any = None  # scratchnet.tracking.sweeps.SweepParent, once open
+        self.sweep_id: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Check every job, start the workers, open the parent run; Abort on any failure."""
+        try:
+            check_sweep(config)
+            start_workers(config)
+            if config.tracking.enabled:
+                from scratchnet.sweep.parent import open_sweep
+
+                with interrupts_deferred():  # never a Ctrl-C halfway through creating it
+                    self.parent, self.sweep_id = open_sweep(config)
+        except USAGE_ERRORS as err:
+            raise Abort(one_line(err)) from err
+        except Exception as err:
+            message = f"cannot create the sweep's parent run: {err!r}"
+            raise Abort(message, EXIT_FAILURE) from err
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.parent is not None and self.sweep_id:  # even in a worker started before it
+            from scratchnet.sweep.parent import hand_to_jobs
+
+            hand_to_jobs(self.parent.run_id, self.sweep_id)
+        # In parallel workers (joblib/loky, submitit) SIGTERM must end the run KILLED too.
+        if os.environ.get(PARENT_ENV):
+            install_sigterm_handler()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.parent is not None:
+            from scratchnet.sweep.parent import close_sweep
+
+            close_sweep(self.parent, FINISHED)

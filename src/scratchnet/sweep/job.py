@@ -1,0 +1,36 @@
+"""A sweep's job: a child run of the sweep's parent, or skipped when already FINISHED."""
+
+import logging
+import os
+from collections.abc import Sequence
+
+from omegaconf import DictConfig
+
+from scratchnet.config import config_hash, validate_config
+from scratchnet.core.errors import ScratchnetError
+from scratchnet.tracking.names import DIVERGED_TAG, PARENT_ENV
+
+log = logging.getLogger("scratchnet")
+
+
+def sweep_job(cfg: DictConfig, overrides: Sequence[str]) -> dict:
+    """Train and record one job of a sweep; a config already FINISHED is skipped (resume)."""
+    validate_config(cfg)
+    from scratchnet.tracking.run import run, summarize_outcome  # MLflow: once the values are fine
+    from scratchnet.tracking.sweeps import finished_twin
+
+    if cfg.sweep.resume and cfg.tracking.enabled:
+        twin = finished_twin(cfg.tracking.uri, cfg.tracking.experiment, config_hash(cfg))
+        if twin is not None:
+            log.info("skip %s: already FINISHED as run %s", twin.info.run_name, twin.info.run_id)
+            return {
+                "run_id": twin.info.run_id,
+                "skipped": "true",
+                "diverged": twin.data.tags.get(DIVERGED_TAG) == "true",
+                **twin.data.metrics,
+            }
+    parent = os.environ.get(PARENT_ENV)
+    if cfg.tracking.enabled and not parent:
+        raise ScratchnetError(f"no sweep parent run (${PARENT_ENV} unset): see the errors above")
+    outcome = run(cfg, overrides=overrides, parent_run_id=parent)
+    return summarize_outcome(outcome, cfg.tracking.experiment)

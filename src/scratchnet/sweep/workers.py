@@ -1,0 +1,84 @@
+"""A parallel sweep's worker processes, started and warmed up before the first job arrives.
+
+Uses hydra-joblib-launcher's private `process_joblib_cfg`, to give loky exactly the arguments
+the launcher will, so that the launcher reuses the warmed-up workers.
+"""
+
+import logging
+import os
+import threading
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from scratchnet.config import load_data
+
+log = logging.getLogger("scratchnet.sweep")
+
+
+def joblib_arguments(config: DictConfig) -> dict[str, Any] | None:
+    """The arguments Hydra's joblib launcher gives `joblib.Parallel`; None for other launchers."""
+    launcher = OmegaConf.select(config, "hydra.launcher")
+    if launcher is None or not str(launcher.get("_target_", "")).endswith(".JoblibLauncher"):
+        return None
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+
+    found = OmegaConf.to_container(launcher, resolve=True)
+    arguments = {str(k): v for k, v in found.items() if k != "_target_"}
+    arguments["backend"] = "loky"  # as the launcher sets it
+    process_joblib_cfg(arguments)
+    return arguments
+
+
+def warm_up_worker(config: DictConfig) -> int:
+    """In a sweep worker: import what a job needs and load the sweep's data; returns the pid.
+
+    A job in a fresh worker first spends ~4 s importing MLflow, its SQLAlchemy store,
+    scikit-learn (digits) and matplotlib. Nothing here touches the tracking store.
+    """
+    import hydra_plugins.hydra_joblib_launcher._core  # noqa: F401  (the launcher's job function)
+
+    import scratchnet.sweep.job  # noqa: F401  (what the task function runs)
+    from scratchnet.core.png import png_bytes
+    from scratchnet.tracking.artifacts import learning_curve_figure
+    from scratchnet.tracking.store import import_store_backend
+
+    import_store_backend()
+
+    row = {"epoch": 0, "train_acc": 0.0, "test_acc": 0.0, "train_loss": 0.0, "test_loss": 0.0}
+    png_bytes(learning_curve_figure([row]))  # matplotlib's font cache, loaded on first text
+    try:  # an error here is the jobs' to report
+        load_data(config)  # kept by the data layer's per-process cache for the jobs
+    except Exception as err:
+        log.debug("warm-up could not load the data: %r", err)
+    return os.getpid()
+
+
+def start_workers(config: DictConfig) -> threading.Thread | None:
+    """Start a joblib sweep's worker processes now, in the background, warmed up for jobs.
+
+    Hydra's joblib launcher starts its loky workers when it sends the first job, and each worker
+    then imports for seconds while the launching process waits. Started here, once the grid is
+    checked, the workers import while this process creates the store and the parent run and
+    Hydra composes every job again. `joblib.Parallel` with the launcher's own arguments makes
+    loky's reusable executor, which the launcher's `Parallel` then reuses, workers and all.
+    """
+    arguments = joblib_arguments(config)
+    if arguments is None:
+        return None
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    workers = effective_n_jobs(arguments.get("n_jobs", -1))
+    if workers < 2:  # one job at a time runs in this process: no worker
+        return None
+
+    def warm_up() -> None:
+        try:
+            pids = Parallel(**arguments)(delayed(warm_up_worker)(config) for _ in range(workers))
+            log.debug("sweep workers warmed up: %s", sorted(set(pids)))
+        except Exception as err:  # only ever a head start: the jobs import what they need
+            log.debug("warming up the sweep's workers failed: %r", err)
+
+    thread = threading.Thread(target=warm_up, name="scratchnet-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,187 @@
+"""A sweep as pandas frames: one row per run, one row per run and epoch (no MLflow here).
+
+The column names are the analysis's vocabulary: `runs_frame` maps each recorded param and tag
+to its column once, and everything downstream reads the columns.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scratchnet.tracking.names import (
+    CONFIG_HASH_TAG,
+    DATASET_DIGEST_TAG,
+    DIVERGED_EPOCH_TAG,
+    DIVERGED_TAG,
+    EPOCH_METRICS,
+    FAILURE_TAG,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    OVERRIDES_TAG,
+    STUDY_DESCRIPTION_TAG,
+    STUDY_TAG,
+)
+
+# Typed columns of the runs frame: column -> (MLflow param, type).
+PARAM_COLUMNS: dict[str, tuple[str, type]] = {
+    "lr": ("trainer.lr", float),
+    "batch_size": ("trainer.batch_size", int),
+    "hidden_size": ("model.hidden_size", int),
+    "train_size": ("data.train_size", int),
+    "seed": ("seed", int),
+    "dataset": ("data.name", str),
+    "epochs": ("trainer.epochs", int),
+    "iters_num": ("trainer.iters_num", int),
+    "sampling": ("trainer.sampling", str),
+    "activation": ("model.activation", str),
+    "weight_init_std": ("model.weight_init_std", float),
+}
+# Columns of the runs frame taken from tags: column -> tag.
+TAG_COLUMNS = {
+    "diverged": DIVERGED_TAG,
+    "diverged_epoch": DIVERGED_EPOCH_TAG,
+    "dataset_digest": DATASET_DIGEST_TAG,
+    "git_commit": GIT_COMMIT_TAG,
+    "git_dirty": GIT_DIRTY_TAG,
+    "config_hash": CONFIG_HASH_TAG,
+    "study": STUDY_TAG,
+    "overrides": OVERRIDES_TAG,
+    "failure": FAILURE_TAG,
+}
+RUN_COLUMNS = ["run_id", "name", "status", "start_time", "end_time"]
+SORT_COLUMNS = ["lr", "batch_size", "hidden_size", "train_size", "seed", "name", "run_id"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What the runs frame reads of one run: its info, params and tags."""
+
+    run_id: str
+    name: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    params: Mapping[str, str]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A sweep's parent run: what was swept and why."""
+
+    run_id: str
+    name: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    experiment: str
+    experiment_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 characters of the parent's run id."""
+        return self.run_id[:8]
+
+    @property
+    def description(self) -> str:
+        """The study's question, from the `scratchnet.study_description` tag."""
+        return self.tags.get(STUDY_DESCRIPTION_TAG, "")
+
+
+@dataclass
+class SweepData:
+    """A sweep read back: the parent, one row per child run, one row per run and epoch."""
+
+    sweep: Sweep
+    runs: pd.DataFrame
+    history: pd.DataFrame
+
+
+def _typed(text: str | None, kind: type) -> object:
+    """A param string as `kind`; None, "None", "null" and unparsable values become None."""
+    if text is None or text in ("None", "null", ""):
+        return None
+    try:
+        if kind is int:
+            number = float(text)
+            return int(number) if math.isfinite(number) and number == int(number) else None
+        return kind(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def runs_frame(runs: Iterable[RunRecord]) -> pd.DataFrame:
+    """One row per run: id, name, status, times, typed params and selected tags, sorted."""
+    rows = []
+    for r in runs:
+        row: dict[str, object] = {
+            "run_id": r.run_id,
+            "name": r.name,
+            "status": r.status,
+            "start_time": r.start_time,
+            "end_time": r.end_time,
+        }
+        params, tags = r.params, r.tags
+        for column, (key, kind) in PARAM_COLUMNS.items():
+            row[column] = _typed(params.get(key), kind)
+        for column, tag in TAG_COLUMNS.items():
+            row[column] = tags.get(tag)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *PARAM_COLUMNS, *TAG_COLUMNS])
+    for column in ("start_time", "end_time", "diverged_epoch"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    for column, (_, kind) in PARAM_COLUMNS.items():
+        if kind is int:
+            frame[column] = frame[column].astype("Int64")
+        elif kind is float:
+            frame[column] = frame[column].astype(float)
+    frame["diverged"] = frame["diverged"].eq("true")
+    return sort_runs(frame)
+
+
+def sort_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a stable order: by lr, batch size, hidden size, train size, seed, name, id."""
+    keys = [c for c in SORT_COLUMNS if c in frame.columns]
+    return frame.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def history_frame(records: Sequence[tuple[str, str, int, int, float]]) -> pd.DataFrame:
+    """(run_id, key, step, timestamp, value) records -> one row per run and epoch, sorted.
+
+    A step logged twice (a resumed run) keeps its latest value; absent metrics are NaN, except
+    the gaps, which are computed from the train and test values when not read.
+    """
+    long = pd.DataFrame(records, columns=["run_id", "key", "epoch", "timestamp", "value"])
+    if long.empty:
+        empty = {"run_id": pd.Series(dtype=object), "epoch": pd.Series(dtype=np.int64)}
+        return pd.DataFrame({**empty, **{k: pd.Series(dtype=float) for k in EPOCH_METRICS}})
+    long = long.sort_values(["run_id", "key", "epoch", "timestamp"], kind="stable")
+    long = long.drop_duplicates(["run_id", "key", "epoch"], keep="last")
+    wide = long.pivot(index=["run_id", "epoch"], columns="key", values="value")
+    wide = wide.reindex(columns=list(EPOCH_METRICS)).reset_index()
+    wide.columns.name = None
+    wide["epoch"] = wide["epoch"].astype(np.int64)
+    wide[list(EPOCH_METRICS)] = wide[list(EPOCH_METRICS)].astype(float)
+    wide["gap_acc"] = wide["gap_acc"].fillna(wide["train_acc"] - wide["test_acc"])
+    wide["gap_loss"] = wide["gap_loss"].fillna(wide["test_loss"] - wide["train_loss"])
+    return wide.sort_values(["run_id", "epoch"], kind="stable").reset_index(drop=True)
+
+
+def with_summary(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """`runs` plus epochs_logged, last_epoch and the last epoch's metrics (final_*)."""
+    grouped = history.sort_values(["run_id", "epoch"]).groupby("run_id", sort=True)
+    last = grouped.tail(1).set_index("run_id")
+    summary = pd.DataFrame(
+        {"epochs_logged": grouped.size(), "last_epoch": last["epoch"]}, index=last.index
+    )
+    for key in EPOCH_METRICS:
+        summary[f"final_{key}"] = last[key]
+    out = runs.merge(summary, how="left", left_on="run_id", right_index=True)
+    out["epochs_logged"] = out["epochs_logged"].fillna(0).astype(np.int64)
+    out["last_epoch"] = out["last_epoch"].astype("Int64")
+    return out

@@ -1,0 +1,153 @@
+"""Read a sweep back from MLflow: its parent run, its child runs and their per-epoch metrics.
+
+Only MLflow's public client API is used. Per-epoch histories come from one
+`MlflowClient.get_metric_history` call per run and metric, for the four logged train/test
+metrics (the two gaps are their differences, recomputed exactly). On a 200-run x 100-epoch
+SQLite store this is about as fast as the store's private bulk query, and threads do not help:
+the cost is SQLite's scan per key and turning rows into `Metric` entities, not the number of
+calls. See benchmarks/bench_read_runs.py.
+"""
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+from mlflow.entities import Experiment, Run
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from scratchnet.tracking.frames import (
+    RunRecord,
+    Sweep,
+    SweepData,
+    history_frame,
+    runs_frame,
+    with_summary,
+)
+from scratchnet.tracking.names import EPOCH_METRICS, PARENT_TAG, SWEEP_ID_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.store import StoreError
+
+# The gaps are recomputed from these four (bit-identical, a third fewer reads).
+READ_METRICS = EPOCH_METRICS[:4]
+PAGE = 1000
+
+
+def find_experiment(client: MlflowClient, name: str) -> Experiment:
+    """The active experiment called `name`, else StoreError listing the known ones."""
+    try:
+        found = client.get_experiment_by_name(name)
+    except MlflowException as err:
+        raise StoreError(f"cannot read the tracking store: {err.message}") from err
+    if found is None or found.lifecycle_stage != "active":
+        known = sorted(e.name for e in client.search_experiments())
+        raise StoreError(f"unknown experiment {name!r} (known: {', '.join(known) or 'none'})")
+    return found
+
+
+def search_all(client: MlflowClient, experiment_id: str, filter_string: str) -> list[Run]:
+    """Every run of the experiment matching `filter_string`, across result pages."""
+    runs: list[Run] = []
+    token = None
+    while True:
+        page = client.search_runs(
+            [experiment_id], filter_string, max_results=PAGE, page_token=token
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def sweep_parents(client: MlflowClient, experiment_id: str) -> list[Run]:
+    """The experiment's sweep parent runs, newest first (ties broken by run id)."""
+    runs = search_all(client, experiment_id, f"tags.`{SWEEP_PARENT_TAG}` = 'true'")
+    return sorted(runs, key=lambda r: (r.info.start_time or 0, r.info.run_id), reverse=True)
+
+
+def child_runs(client: MlflowClient, experiment_id: str, parent_id: str) -> list[Run]:
+    """Every child run of the parent `parent_id`."""
+    return search_all(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent_id}'")
+
+
+def to_sweep(run: Run, experiment: Experiment) -> Sweep:
+    """The parent run as a Sweep."""
+    info = run.info
+    return Sweep(
+        run_id=info.run_id,
+        name=info.run_name or "",
+        status=info.status,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        experiment=experiment.name,
+        experiment_id=experiment.experiment_id,
+        tags=dict(run.data.tags),
+        params=dict(run.data.params),
+    )
+
+
+def find_sweep(client: MlflowClient, experiment: Experiment, sweep: str = "latest") -> Sweep:
+    """The sweep `latest`, or the one whose parent run id (or a prefix) or sweep id is `sweep`."""
+    parents = sweep_parents(client, experiment.experiment_id)
+    sweep = sweep.strip()
+    if sweep == "latest":
+        if not parents:
+            raise StoreError(
+                f"experiment {experiment.name!r} has no sweep (no run tagged "
+                f"{SWEEP_PARENT_TAG}=true); run one with scratchnet-train -m"
+            )
+        return to_sweep(parents[0], experiment)
+    matches = [
+        r
+        for r in parents
+        if sweep and (r.info.run_id.startswith(sweep) or r.data.tags.get(SWEEP_ID_TAG) == sweep)
+    ]
+    if len(matches) > 1 and len({r.data.tags.get(SWEEP_ID_TAG) for r in matches}) > 1:
+        ids = ", ".join(r.info.run_id[:8] for r in matches)
+        raise StoreError(f"--sweep {sweep!r} is ambiguous: it matches {ids}")
+    if matches:
+        return to_sweep(matches[0], experiment)
+    known = ", ".join(r.info.run_id[:8] for r in parents[:5]) or "none"
+    raise StoreError(
+        f"no sweep {sweep!r} in experiment {experiment.name!r} "
+        f"(allowed: latest, a parent run id or prefix, a sweep id; recent: {known})"
+    )
+
+
+def record(run: Run) -> RunRecord:
+    """The parts of an MLflow run that the runs frame reads."""
+    info = run.info
+    return RunRecord(
+        info.run_id,
+        info.run_name or "",
+        info.status,
+        info.start_time,
+        info.end_time,
+        dict(run.data.params),
+        dict(run.data.tags),
+    )
+
+
+def read_history(
+    client: MlflowClient, run_ids: Iterable[str], keys: Sequence[str] = READ_METRICS
+) -> pd.DataFrame:
+    """Per-epoch metrics of the runs (run_id, epoch, EPOCH_METRICS) via get_metric_history."""
+    records = [
+        (run_id, m.key, m.step, m.timestamp, m.value)
+        for run_id in run_ids
+        for key in keys
+        for m in client.get_metric_history(run_id, key)
+    ]
+    return history_frame(records)
+
+
+def load_sweep(client: MlflowClient, experiment: str, sweep: str = "latest") -> SweepData:
+    """Read one sweep of `experiment`: its parent, its child runs and their histories."""
+    exp = find_experiment(client, experiment)
+    parent = find_sweep(client, exp, sweep)
+    children = child_runs(client, exp.experiment_id, parent.run_id)
+    if not children:
+        raise StoreError(
+            f"sweep {parent.short_id} of experiment {experiment!r} has no child runs yet"
+        )
+    runs = runs_frame(record(r) for r in children)
+    history = read_history(client, runs["run_id"])
+    return SweepData(parent, with_summary(runs, history), history)

@@ -1,0 +1,144 @@
+"""One tracked training run from a composed config: data -> TwoLayerNet -> SGD -> MLflow.
+
+Everything that can be checked is checked before an MLflow run exists, so bad input leaves
+no run behind; once a run exists it always ends FINISHED, FAILED or KILLED, with every epoch
+the trainer reported sent to the store first.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from omegaconf import DictConfig, OmegaConf
+
+from scratchnet.config import (
+    build_net,
+    check_batch_size,
+    config_hash,
+    flatten,
+    load_data,
+    run_name,
+    train_options,
+    validate_config,
+)
+from scratchnet.core.png import png_bytes
+from scratchnet.data import Dataset
+from scratchnet.nn import TwoLayerNet
+from scratchnet.tracking.artifacts import learning_curve_figure, weights_npz
+from scratchnet.tracking.names import (
+    CONFIG_ARTIFACT,
+    CONFIG_HASH_TAG,
+    CURVES_ARTIFACT,
+    DATASET_DIGEST_TAG,
+    DATASET_TAG,
+    DIVERGED_EPOCH_TAG,
+    DIVERGED_TAG,
+    ITERATIONS_TAG,
+    PARENT_TAG,
+    SEED_TAG,
+    STUDY_TAG,
+    WEIGHTS_ARTIFACT,
+)
+from scratchnet.tracking.provenance import mask_tree, provenance_tags
+from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
+from scratchnet.tracking.store import resolve_uri
+from scratchnet.training import Callback, TrainResult, train
+from scratchnet.training.progress import ProgressBar
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: its history and, when tracked, its MLflow run id."""
+
+    result: TrainResult
+    run_id: str | None
+    name: str
+
+
+def run_tags(
+    cfg: DictConfig, data: Dataset, overrides: Sequence[str], parent_run_id: str | None
+) -> dict[str, str]:
+    """Provenance: code version, data digest, seed, the overrides and the config identity."""
+    tags = provenance_tags(overrides) | {
+        DATASET_TAG: data.name,
+        DATASET_DIGEST_TAG: data.digest,
+        CONFIG_HASH_TAG: config_hash(cfg),
+        STUDY_TAG: cfg.study.name,
+        SEED_TAG: str(cfg.seed),
+    }
+    if parent_run_id:
+        tags[PARENT_TAG] = parent_run_id
+    return tags
+
+
+def run(
+    cfg: DictConfig,
+    *,
+    overrides: Sequence[str] = (),
+    parent_run_id: str | None = None,
+    extra_callbacks: Sequence[Callback] = (),
+) -> RunOutcome:
+    """Validate, load, train and record one run; KeyboardInterrupt ends the run KILLED."""
+    validate_config(cfg)
+    data = load_data(cfg)
+    check_batch_size(cfg.trainer.batch_size, data.train_size)
+    net = build_net(cfg, data)
+    name = run_name(cfg)
+    callbacks = [ProgressBar(name, enabled=cfg.trainer.progress), *extra_callbacks]
+    if not cfg.tracking.enabled:
+        return RunOutcome(train(net, data, **train_options(cfg), callbacks=callbacks), None, name)
+    # Only now is the store touched (created if new): bad input leaves no trace in it.
+    uri = resolve_uri(cfg.tracking.uri)
+    tags = run_tags(cfg, data, overrides, parent_run_id)
+    with recorded_run(uri, cfg.tracking.experiment, name, flatten(cfg), tags) as recorder:
+        logger = EpochLogger(recorder, cfg.tracking.flush_seconds)
+        try:
+            result = train(net, data, **train_options(cfg), callbacks=[*callbacks, logger])
+        finally:  # whatever stops the training, the epochs it reported reach the store
+            logger.flush()
+        record_outcome(recorder, cfg, net, result, name)
+    return RunOutcome(result, recorder.run_id, name)
+
+
+def record_outcome(
+    recorder: RunRecorder, cfg: DictConfig, net: TwoLayerNet, result: TrainResult, name: str
+) -> None:
+    """Divergence tags and the artifacts: resolved config, learning curves, final weights."""
+    tags: dict[str, object] = {
+        DIVERGED_TAG: str(result.diverged).lower(),
+        ITERATIONS_TAG: result.iterations,
+    }
+    if result.diverged:
+        tags[DIVERGED_EPOCH_TAG] = result.diverged_at
+    recorder.set_tags(tags)
+    resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
+    files = {CONFIG_ARTIFACT: OmegaConf.to_yaml(resolved).encode()}
+    if cfg.tracking.log_weights and not result.diverged:
+        files[WEIGHTS_ARTIFACT] = weights_npz(net.params)
+    if cfg.tracking.log_figure and result.history:
+        files[CURVES_ARTIFACT] = png_bytes(learning_curve_figure(result.history, title=name))
+    recorder.log_files(files)
+
+
+Summary = dict[str, float | str | bool | None]
+log = logging.getLogger("scratchnet")
+
+
+def summarize_outcome(outcome: RunOutcome, experiment: str) -> Summary:
+    """Log the run's last epoch (or its divergence) and return it, as a Hydra job returns it."""
+    result, name = outcome.result, outcome.name
+    final = result.history[-1] if result.history else {}
+    if result.diverged:
+        log.warning("%s diverged at epoch %d", name, result.diverged_at)
+    elif final:
+        log.info(
+            "%s: epoch %d train_acc=%.4f test_acc=%.4f test_loss=%.4f",
+            name,
+            final["epoch"],
+            final["train_acc"],
+            final["test_acc"],
+            final["test_loss"],
+        )
+    if outcome.run_id:
+        log.info("MLflow run %s in experiment %r", outcome.run_id, experiment)
+    return {"run_id": outcome.run_id, "diverged": result.diverged, **final}

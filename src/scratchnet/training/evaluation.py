@@ -1,0 +1,155 @@
+"""Loss and accuracy of a net on its full train and test sets, after every epoch.
+
+Two implementations of one `Evaluation` interface: `BlockEvaluator`, the fast path (blocks of
+rows over threads, optionally on a snapshot of the weights so that it overlaps the next
+epoch's updates), and `ReferenceEvaluation`, `TwoLayerNet.evaluate` as the chapter writes it
+(for one-hot labels). Either way `start` fixes the weights and `result` gives their metrics.
+"""
+
+import copy
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+import numpy as np
+
+from scratchnet.data import Dataset
+from scratchnet.data.features import RowReader
+from scratchnet.nn import TwoLayerNet
+from scratchnet.training.fast import Workspace
+from scratchnet.training.metrics import epoch_metrics
+
+
+class Evaluation(Protocol):
+    """What the training loop asks of an evaluation, once per epoch."""
+
+    def start(self) -> None:
+        """Fix the weights to evaluate: the net's current ones (work may begin now)."""
+
+    def result(self) -> dict[str, float]:
+        """The metrics of the weights given to `start`, once all of the work is done."""
+        ...
+
+    def restore(self) -> None:
+        """Put the last evaluated weights back into the net (after a diverged epoch)."""
+
+    def close(self) -> None:
+        """Stop any background work."""
+
+
+class BlockEvaluator:
+    """The full train and test sets in blocks of rows, taken by any free thread.
+
+    `start` copies the weights into a snapshot net (when `snapshot`) and sets `threads - 1`
+    background threads on the blocks; `result` takes the blocks still left on the calling
+    thread and waits for the others. Called back to back, that is a parallel evaluation; with
+    training in between, one epoch's evaluation overlaps the next epoch's updates. Each block
+    runs alike whoever takes it (its own `Workspace`, one BLAS thread: the caller sets that)
+    and the block sums are added in block order, so the metrics depend on the block size
+    alone, never on the threads or the timing.
+    """
+
+    def __init__(
+        self, net: TwoLayerNet, data: Dataset, threads: int, block_rows: int, snapshot: bool
+    ) -> None:
+        self.net = net
+        self.target = copy.deepcopy(net) if snapshot else net
+        self.splits = [
+            (RowReader(data.pixels_train, data.scale, net.dtype), data.t_train),
+            (RowReader(data.pixels_test, data.scale, net.dtype), data.t_test),
+        ]
+        if any(len(reader) == 0 for reader, _ in self.splits):
+            raise ValueError("evaluate needs at least one sample in each split")
+        self.blocks = [
+            (split, start, min(start + block_rows, len(reader)))
+            for split, (reader, _) in enumerate(self.splits)
+            for start in range(0, len(reader), block_rows)
+        ]
+        self.workspaces = [Workspace(self.target) for _ in range(max(threads, 1))]
+        self._pool = ThreadPoolExecutor(threads - 1, "scratchnet-eval") if threads > 1 else None
+        self._lock = threading.Lock()
+        self._next = len(self.blocks)
+        self._sums: list[tuple[float, int]] = []
+        self._futures: list[Future] = []
+
+    def start(self) -> None:
+        """Begin evaluating the net's current weights (the background threads start now)."""
+        if self.target is not self.net:
+            for key, value in self.net.params.items():
+                np.copyto(self.target.params[key], value)
+        self._sums = [(0.0, 0)] * len(self.blocks)
+        self._next = 0
+        if self._pool is not None:
+            self._futures = [self._pool.submit(self._work, ws) for ws in self.workspaces[1:]]
+
+    def _claim(self) -> int | None:
+        with self._lock:
+            i, self._next = self._next, self._next + 1
+        return i if i < len(self.blocks) else None
+
+    def _work(self, ws: Workspace) -> None:
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            while (i := self._claim()) is not None:
+                split, start, stop = self.blocks[i]
+                reader, t = self.splits[split]
+                self._sums[i] = ws.block_sums(reader, t, start, stop)
+
+    def _wait(self) -> None:
+        futures, self._futures = self._futures, []
+        for future in futures:
+            future.result()
+
+    def result(self) -> dict[str, float]:
+        """The metrics of the weights given to `start`, once every block is done."""
+        self._work(self.workspaces[0])
+        self._wait()
+        totals = []
+        for split, (reader, _) in enumerate(self.splits):
+            sums = [s for (b, _, _), s in zip(self.blocks, self._sums, strict=True) if b == split]
+            loss = sum(block_loss for block_loss, _ in sums)  # in block order: deterministic
+            totals.append((loss / len(reader), sum(correct for _, correct in sums) / len(reader)))
+        (train_loss, train_acc), (test_loss, test_acc) = totals
+        return epoch_metrics(train_loss, train_acc, test_loss, test_acc)
+
+    def restore(self) -> None:
+        """Put the last evaluated weights back into the net (after a diverged epoch)."""
+        if self.target is not self.net:
+            for key, value in self.target.params.items():
+                np.copyto(self.net.params[key], value)
+
+    def close(self) -> None:
+        """Stop the background threads (blocks not yet claimed are dropped)."""
+        with self._lock:
+            self._next = len(self.blocks)
+        self._wait()
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
+def evaluate(net: TwoLayerNet, data: Dataset, chunk_size: int) -> dict[str, float]:
+    """Loss and accuracy on the full train and test sets, and the generalization gaps.
+
+    The reference path: `TwoLayerNet.evaluate` in chunks of `chunk_size` rows.
+    """
+    train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
+    test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
+    return epoch_metrics(train_loss, train_acc, test_loss, test_acc)
+
+
+class ReferenceEvaluation:
+    """`evaluate` behind the `Evaluation` interface (never overlapped: nothing to restore)."""
+
+    def __init__(self, net: TwoLayerNet, data: Dataset, chunk_size: int) -> None:
+        self.net, self.data, self.chunk_size = net, data, chunk_size
+
+    def start(self) -> None:
+        """Nothing runs ahead: `result` does the work."""
+
+    def result(self) -> dict[str, float]:
+        return evaluate(self.net, self.data, self.chunk_size)
+
+    def restore(self) -> None:
+        """The net was never moved past the evaluated weights."""
+
+    def close(self) -> None:
+        """No threads to stop."""

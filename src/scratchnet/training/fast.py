@@ -1,0 +1,143 @@
+"""The trainer's fast path: `TwoLayerNet.gradient` and its evaluation in reused buffers.
+
+The chapter's math for a batch of N rows x with integer labels t:
+
+    a1 = x W1 + b1          z1 = h(a1)          (h = sigmoid or relu)
+    a2 = z1 W2 + b2         y  = softmax(a2)
+    L  = -1/N sum_n log(y[n, t_n] + delta)
+    d2 = dL/da2 = (y - onehot(t)) / N
+    dW2 = z1^T d2           db2 = sum_n d2
+    d1 = dL/da1 = (d2 W2^T) * h'(a1)       (sigmoid: z1 (1 - z1); relu: [z1 > 0])
+    dW1 = x^T d1            db1 = sum_n d1
+
+`step` folds the learning rate into d2 (d2 = lr (y - onehot(t)) / N), so every product
+after it is already lr * gradient and each update is one in-place subtraction. Arrays are
+allocated once per row count and written by `out=` products and in-place ufuncs in the
+net's dtype: no per-step allocations of note, no float64 temporaries, and no second forward
+pass for a loss nobody reads. The parameters are the net's own arrays, updated in place, so
+`net.predict` and friends see every step. The output layer is kept transposed (classes x
+rows): softmax's max and sum then run across 10 rows of contiguous numbers, ~2x faster.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scratchnet.core.checks import check_choice
+from scratchnet.data.features import RowReader
+from scratchnet.nn.functions import CEE_DELTA
+from scratchnet.nn.two_layer_net import TwoLayerNet
+
+
+def _sigmoid(a: NDArray) -> None:
+    """a <- 1 / (1 + exp(-a)), as (1 + tanh(a / 2)) / 2 so no exp can overflow."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+
+
+def _sigmoid_backward(d: NDArray, z: NDArray) -> None:
+    """d <- d * z (1 - z), the sigmoid's derivative read off its output z (z is overwritten)."""
+    d *= z
+    np.subtract(1, z, out=z)
+    d *= z
+
+
+def _relu(a: NDArray) -> None:
+    """a <- max(a, 0)."""
+    np.maximum(a, 0, out=a)
+
+
+def _relu_backward(d: NDArray, z: NDArray) -> None:
+    """d <- d * [z > 0], relu's derivative read off its output z."""
+    d *= z > 0
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """An activation in place: `forward(a)` turns a1 into z1, `backward(d, z1)` scales d1."""
+
+    forward: Callable[[NDArray], None]
+    backward: Callable[[NDArray, NDArray], None]
+
+
+KERNELS = {
+    "sigmoid": Kernel(_sigmoid, _sigmoid_backward),
+    "relu": Kernel(_relu, _relu_backward),
+}
+
+
+class Workspace:
+    """One net's forward pass, update step and evaluation sums, in buffers made once.
+
+    A workspace's buffers are its own: two threads need two workspaces.
+    """
+
+    def __init__(self, net: TwoLayerNet) -> None:
+        self.net = net
+        self.dtype = net.dtype
+        self.kernel = KERNELS[check_choice("activation", net.activation, tuple(KERNELS))]
+        self._buffers: dict[tuple[int, bool], dict[str, NDArray]] = {}
+
+    def buffers(self, rows: int, backward: bool = False) -> dict[str, NDArray]:
+        """Arrays for `rows` rows (made on first use): x, z1, yT, plus d1, dW1, dW2 for a step."""
+        key = (rows, backward)
+        if key not in self._buffers:
+            (n_in, n_hidden), n_out = self.net.params["W1"].shape, self.net.params["W2"].shape[1]
+            shapes = {"x": (rows, n_in), "z1": (rows, n_hidden), "yT": (n_out, rows)}
+            if backward:
+                shapes |= {"d1": (rows, n_hidden), "dW1": (n_in, n_hidden)}
+                shapes |= {"dW2": (n_hidden, n_out)}
+            arrays = {k: np.empty(shape, dtype=self.dtype) for k, shape in shapes.items()}
+            arrays["rows"] = np.arange(rows)
+            self._buffers[key] = arrays
+        return self._buffers[key]
+
+    def forward(self, x: NDArray, buf: dict[str, NDArray]) -> tuple[NDArray, NDArray]:
+        """z1 = h(x W1 + b1) and y^T = softmax(z1 W2 + b2)^T, written into buf's z1 and yT."""
+        p = self.net.params
+        z1, y_t = buf["z1"], buf["yT"]
+        np.matmul(x, p["W1"], out=z1)
+        z1 += p["b1"]
+        self.kernel.forward(z1)
+        np.matmul(p["W2"].T, z1.T, out=y_t)  # a2^T = W2^T z1^T
+        y_t += p["b2"][:, None]
+        y_t -= y_t.max(axis=0)  # softmax(a) = exp(a - max a) / sum exp(a - max a)
+        np.exp(y_t, out=y_t)
+        y_t /= y_t.sum(axis=0)
+        return z1, y_t
+
+    def step(self, reader: RowReader, t: NDArray, rows: NDArray, lr: float) -> None:
+        """One update W <- W - lr dL/dW on the batch of training rows `rows` (labels t[rows])."""
+        p = self.net.params
+        n = len(rows)
+        buf = self.buffers(n, backward=True)
+        xb = reader.take(rows, buf["x"])
+        z1, d2_t = self.forward(xb, buf)
+        d2_t[t[rows], buf["rows"]] -= 1  # y - onehot(t), transposed
+        d2_t *= self.dtype.type(lr / n)  # lr dL/da2
+        np.matmul(z1.T, d2_t.T, out=buf["dW2"])
+        d1 = np.matmul(d2_t.T, p["W2"].T, out=buf["d1"])  # uses W2 before its update
+        p["W2"] -= buf["dW2"]
+        p["b2"] -= d2_t.sum(axis=1)
+        self.kernel.backward(d1, z1)
+        np.matmul(xb.T, d1, out=buf["dW1"])
+        p["W1"] -= buf["dW1"]
+        p["b1"] -= d1.sum(axis=0)
+
+    def block_sums(self, reader: RowReader, t: NDArray, start: int, stop: int) -> tuple[float, int]:
+        """(sum_n -log(y[n, t_n] + delta), rows with argmax y = t) over rows start:stop.
+
+        The loss is summed in float64, so a block's sum depends on its rows alone.
+        """
+        buf = self.buffers(stop - start)
+        xb = reader.slice(start, stop, buf["x"])
+        _, y_t = self.forward(xb, buf)
+        labels = t[start:stop]
+        picked = y_t[labels, buf["rows"]]
+        picked += self.dtype.type(CEE_DELTA)
+        loss_sum = -float(np.log(picked).sum(dtype=np.float64))
+        return loss_sum, int(np.count_nonzero(y_t.argmax(axis=0) == labels))
