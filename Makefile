@@ -10,7 +10,7 @@ LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
 SERVER_PORT ?= 5000
 
-.PHONY: help venv demo test lint format fuzz bench ui server server-stop server-status clean
+.PHONY: help venv demo test check lint format fuzz bench ui server server-stop server-status clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -30,14 +30,17 @@ demo: $(STAMP)  ## run the lr x batch x hidden study on digits in parallel, then
 	$(BIN)/scratchnet-report --experiment $(STUDY)
 	@echo "Review the runs: make ui, then open http://$(UI_HOST):$(UI_PORT) (experiment $(STUDY))"
 
-test: $(STAMP)  ## lint, then the whole test suite
-	$(BIN)/ruff check $(LINT_PATHS)
-	$(BIN)/ruff format --check $(LINT_PATHS)
+test: lint  ## lint, then the whole test suite (what CI runs)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-lint: $(STAMP)  ## ruff check and format check
+check: lint  ## the inner loop: lint, then the tests not marked slow (about a minute)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow"
+
+lint: $(STAMP)  ## ruff check and format, the layer contracts (import-linter), mypy
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(LINT_PATHS)

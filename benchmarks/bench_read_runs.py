@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_read_runs.py [--runs 200] [--epochs 100] [--reps 5]
 
 Builds the store once in a temporary folder (synthetic curves logged with `log_batch`, as
-training would record them), then times `scratchnet.analysis.load_sweep` (search the child
+training would record them), then times `scratchnet.tracking.reader.load_sweep` (search the child
 runs + one public `get_metric_history` per run and train/test metric, gaps recomputed) and,
 for comparison, the same reads through the SQL store's private bulk query. Prints wall-clock
 min / median / max and the median CPU time over the repetitions (CPU time is what the machine

@@ -44,7 +44,7 @@ def train_run(data: Dataset, epochs: int, **train_kwargs) -> TrainResult:
 
 
 def scratchnet_runs(data: Dataset, epochs: int, **train_kwargs) -> Epochs:
-    """Whole `scratchnet.train.train` runs: one `next()` = a fresh net trained `epochs` epochs.
+    """Whole `scratchnet.training.train` runs: one `next()` = a fresh net trained `epochs` epochs.
 
     Whole runs, because `train` evaluates epoch e while epoch e + 1 trains: no point between
     two epochs separates one epoch's work from the next. A run's time over `epochs` is an

@@ -385,7 +385,7 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   turn, so a busy neighbour on the machine slows all of them alike; min/median/max over the
   rounds after the warm-up, with a 0.25 s pause before each epoch (OpenBLAS's idle threads
   spin for ~0.1 s after a threaded call). `scratchnet train()` goes through the public
-  `scratchnet.train.train` in whole runs (`--run-epochs`, 10) from a fresh net, timed whole
+  `scratchnet.training.train` in whole runs (`--run-epochs`, 10) from a fresh net, timed whole
   and divided by the epochs: `train` evaluates epoch e while epoch e + 1 trains, so no
   instant between epochs splits their work, and a run's set-up and epoch-0 evaluation are
   counted in (an upper bound). The `updates only` and `evaluation only` rows time its two

@@ -14,9 +14,9 @@ from threadpoolctl import threadpool_limits
 
 from harness import MNIST_DIR
 from scratchnet.data import Dataset, load_dataset
+from scratchnet.data.features import RowReader
 from scratchnet.nn import TwoLayerNet
 from scratchnet.training import Callback, batch_indices, make_plan, train
-from scratchnet.data.features import RowReader
 from scratchnet.training.evaluation import BlockEvaluator, evaluate
 from scratchnet.training.fast import Workspace
 from scratchnet.training.steps import sgd_step

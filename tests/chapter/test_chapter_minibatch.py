@@ -1,4 +1,4 @@
-"""The training loop per iteration: one batch loss per update, epochs as scratchnet.train."""
+"""The training loop per iteration: one batch loss per update, epochs as `train` gives them."""
 
 import numpy as np
 import pytest

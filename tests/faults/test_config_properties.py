@@ -14,9 +14,9 @@ from scratchnet.core.errors import ConfigError
 from scratchnet.data import DATASETS
 from scratchnet.nn.two_layer_net import ACTIVATIONS as ACTIVATION_FUNCTIONS
 from scratchnet.nn.two_layer_net import DTYPE_NAMES
+from scratchnet.training import SAMPLINGS
 
 ACTIVATIONS = tuple(ACTIVATION_FUNCTIONS)
-from scratchnet.training import SAMPLINGS
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12)
 POSITIVE_FLOATS = st.floats(min_value=1e-9, max_value=1e6, allow_nan=False)

@@ -1,4 +1,4 @@
-"""A real trained sweep (scratchnet.run.run under a parent run) and reports built from it.
+"""A real trained sweep (scratchnet.tracking.run.run under a parent run) and reports built from it.
 
 8 digits runs (lr x hidden, two of them also with a second seed) on 100 training images for
 30 epochs, a run whose name is an HTML/Markdown injection, and a run that fails at epoch 2.

@@ -1,6 +1,7 @@
 """Sweep-level analysis: diagnose every run, then ask how the results depend on each factor."""
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,12 +29,13 @@ def diagnose_runs(
     """`runs` with the diagnosis columns added (NA where a run has no finite epoch)."""
     by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
     rows = []
-    for run in runs.itertuples(index=False):
-        h = by_run.get(run.run_id)
-        diverged_epoch = None if pd.isna(run.diverged_epoch) else int(run.diverged_epoch)
+    for run in runs.to_dict("records"):
+        h = by_run.get(run["run_id"])
+        epoch = run["diverged_epoch"]
+        diverged_epoch = None if pd.isna(epoch) else int(epoch)
         d = None
         if h is not None:
-            d = diagnose(h, diverged=bool(run.diverged), diverged_epoch=diverged_epoch, t=t)
+            d = diagnose(h, diverged=bool(run["diverged"]), diverged_epoch=diverged_epoch, t=t)
         rows.append(dataclasses.asdict(d) if d is not None else dict.fromkeys(DIAGNOSIS_FIELDS))
     found = pd.DataFrame(rows, columns=DIAGNOSIS_FIELDS, index=runs.index)
     for name in INT_FIELDS:
@@ -55,9 +57,14 @@ def sorted_values(series: pd.Series) -> list[object]:
     return present + ([None] if series.isna().any() else [])
 
 
+def is_missing(value: Any) -> bool:
+    """None, NaN, or pandas' NA/NaT: a value the run does not have."""
+    return value is None or bool(pd.isna(value))
+
+
 def format_value(factor: str, value: object) -> str:
     """A factor's value for people: `0.1`, `64`, and `full` for an unset train size."""
-    if value is None or pd.isna(value):
+    if is_missing(value):
         return "full" if factor == "train_size" else "—"
     if isinstance(value, float | np.floating):
         return f"{float(value):g}"

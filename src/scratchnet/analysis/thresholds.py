@@ -3,6 +3,7 @@
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from scratchnet.core.checks import (
     check_int,
@@ -47,7 +48,7 @@ def parse_thresholds(items: Iterable[str], base: Thresholds | None = None) -> Th
     """`["min_span=5", "overfit_gap_acc=0.1"]` applied over `base` (the defaults), checked."""
     base = base or Thresholds()
     types = {f.name: f.type for f in dataclasses.fields(Thresholds)}
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()

@@ -12,8 +12,9 @@ NON_IDENTITY_KEYS = ("tracking", "sweep", "trainer.progress")
 
 def identity(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config minus the settings that do not change what a run computes."""
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(plain, dict)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(resolved, dict)
+    plain: dict[str, Any] = {str(k): v for k, v in resolved.items()}
     for dotted in NON_IDENTITY_KEYS:
         *parents, leaf = dotted.split(".")
         node = plain

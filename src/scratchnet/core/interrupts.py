@@ -43,4 +43,4 @@ def interrupts_deferred() -> Iterator[None]:
         for signum, handler in held.items():
             signal.signal(signum, handler)
     if pending:
-        held[pending[0]](pending[0], None)  # Python's handlers raise KeyboardInterrupt
+        held[signal.Signals(pending[0])](pending[0], None)  # Python's raise KeyboardInterrupt

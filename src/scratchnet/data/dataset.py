@@ -75,7 +75,7 @@ class Dataset:
         for key in ("pixels_train", "t_train", "pixels_test", "t_test"):
             array = np.ascontiguousarray(getattr(self, key))
             h.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
-            h.update(memoryview(array).cast("B"))
+            h.update(array.data.cast("B"))
         return h.hexdigest()
 
     def __repr__(self) -> str:
@@ -148,6 +148,7 @@ def load_dataset(
         size = check_train_size(train_size, len(t_train), name)
         keep = stratified_indices(t_train, size, np.random.default_rng([seed, 1]))
         x_train, t_train = x_train[keep], t_train[keep]
+    assert raw.x_test is not None and raw.t_test is not None  # split off above if absent
     return Dataset(
         name=name,
         pixels_train=_pixels(x_train, flatten),

@@ -30,6 +30,12 @@ class DatasetSpec:
         """True when the data comes as the four MNIST-style IDX files."""
         return self.sha256 is not None
 
+    def checksum(self, stem: str) -> str:
+        """The SHA-256 of IDX file `stem`'s decompressed payload."""
+        if self.sha256 is None:
+            raise ValueError(f"{self.name} has no IDX files")
+        return self.sha256[stem]
+
 
 DATASETS: dict[str, DatasetSpec] = {
     "digits": DatasetSpec(name="digits", image_shape=(8, 8), num_classes=10, max_value=16),

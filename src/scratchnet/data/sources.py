@@ -164,7 +164,7 @@ def _fetch(url: str, dest_dir: Path, stem: str) -> Path:
 
 def _download_payload(spec: DatasetSpec, stem: str, dest: Path) -> bytes:
     """Download stem.gz from the first mirror that works, verify it, then os.replace to dest."""
-    expected = spec.sha256[stem]
+    expected = spec.checksum(stem)
     failures = []
     for mirror in mirrors_of(spec):
         url = f"{mirror}{stem}.gz"
@@ -193,7 +193,7 @@ def _cached_payload(spec: DatasetSpec, stem: str, folder: Path, download: bool) 
     """Return the verified payload of one file, from the cache or else downloaded into it."""
     dest = folder / f"{stem}.gz"
     if dest.exists():
-        payload = _verified_payload(dest, spec.sha256[stem])
+        payload = _verified_payload(dest, spec.checksum(stem))
         if payload is not None:
             return payload
         if not download:

@@ -1,7 +1,7 @@
 """Numerical differentiation and plain gradient descent, the chapter's way of learning."""
 
 from collections.abc import Callable
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -13,7 +13,7 @@ def numerical_diff(f: Callable[[float], float], x: float, h: float = 1e-4) -> fl
 
 
 def numerical_gradient(
-    f: Callable[[NDArray[np.floating]], float], x: NDArray[np.floating], h: float = 1e-4
+    f: Callable[[NDArray[Any]], float], x: NDArray[np.floating], h: float = 1e-4
 ) -> NDArray[np.floating]:
     """Central-difference gradient of f(x), perturbing x in place so closures over it see it."""
     # Each element is restored bit for bit afterwards, even if f raises.

@@ -135,7 +135,7 @@ class TwoLayerNet:
         x = self._input(x)
 
         def loss_at(_: NDArray) -> float:
-            return self.loss(x, t)
+            return float(self.loss(x, t))
 
         return {name: numerical_gradient(loss_at, self.params[name]) for name in PARAM_NAMES}
 
