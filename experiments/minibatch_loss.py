@@ -32,7 +32,7 @@ from scratchnet.config import build_net, check_batch_size, load_data, train_opti
 from scratchnet.tracking.recorder import RunRecorder
 
 NAME = "minibatch_loss"
-EPOCH_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
+SPLIT_METRICS = ("train_loss", "val_loss", "test_loss", "train_acc", "val_acc", "test_acc")
 log = logging.getLogger("scratchnet")
 
 
@@ -41,7 +41,8 @@ def streamer(run: RunRecorder) -> EpochHook:
 
     def on_epoch(point: EpochPoint, new_losses: list[float]) -> None:
         run.log_series("batch_loss", new_losses, first_step=point.iteration - len(new_losses))
-        run.log_metrics({k: point.metrics[k] for k in EPOCH_METRICS}, step=point.iteration)
+        shown = {k: point.metrics[k] for k in SPLIT_METRICS if k in point.metrics}
+        run.log_metrics(shown, step=point.iteration)
 
     return on_epoch
 

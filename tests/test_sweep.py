@@ -20,7 +20,7 @@ from scratchnet.config import register_configs
 from scratchnet.core.paths import config_dir
 from scratchnet.sweep.check import compose_job, grid_jobs
 from scratchnet.sweep.identity import definition_overrides, grid_size, sweep_id
-from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.names import EPOCH_METRICS, PARENT_TAG, SWEEP_PARENT_TAG
 from scratchnet.tracking.store import sqlite_path
 
 pytestmark = pytest.mark.slow
@@ -106,7 +106,8 @@ def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client)
     assert "trainer.lr=0.1,0.5" in parent.data.params["sweep.overrides"]
     assert parent.data.metrics["runs_finished"] == 4
     assert parent.data.metrics["runs_failed"] == 0
-    assert parent.data.tags["scratchnet.best_by_final_test_acc"] in {k.info.run_name for k in kids}
+    assert parent.data.tags["scratchnet.sweep_selection"] == "val"  # chosen on validation
+    assert parent.data.tags["scratchnet.best_by_final_val_acc"] in {k.info.run_name for k in kids}
 
 
 def test_every_child_has_all_metrics_at_every_epoch(tmp_path, store_uri, client):
@@ -181,11 +182,9 @@ def test_eight_parallel_jobs_lose_no_metric_row(tmp_path, store_uri, client):
     _, kids = split(all_runs(client))
     assert len(kids) == 8
     rows = sum(
-        len(client.get_metric_history(k.info.run_id, key))
-        for k in kids
-        for key in ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
+        len(client.get_metric_history(k.info.run_id, key)) for k in kids for key in EPOCH_METRICS
     )
-    assert rows == 8 * 6 * (epochs + 1)
+    assert rows == 8 * len(EPOCH_METRICS) * (epochs + 1)
 
 
 def test_an_interrupted_sweep_resumes_only_the_missing_jobs(tmp_path, store_uri, client):

@@ -149,6 +149,18 @@ def test_verdict_overfit_by_onset_even_with_a_small_gap():
 
 def test_verdict_overfit_by_accuracy_gap_without_onset():
     h = curve(kind="good_fit")
+    h["val_acc"] = h["train_acc"] - 0.2
+    assert verdict(h, onset=None)[0] == "overfit"
+
+
+def test_the_test_set_never_drives_the_verdict_when_there_is_a_validation_split():
+    h = curve(kind="good_fit")
+    h["test_acc"] = h["train_acc"] - 0.2  # a gap on test alone
+    assert verdict(h, onset=None)[0] == "good_fit"
+
+
+def test_without_a_validation_split_the_verdict_falls_back_to_test():
+    h = curve(kind="good_fit", validation=False)
     h["test_acc"] = h["train_acc"] - 0.2
     assert verdict(h, onset=None)[0] == "overfit"
 
@@ -170,8 +182,20 @@ def test_diagnose_recovers_the_shape_of_synthetic_curves(kind: str):
 
 def test_diagnose_reports_best_epoch_accuracy_and_omits_absent_onset():
     d = diagnose(curve(60, kind="good_fit"))
+    assert d.selection == "val"
     assert d.best_epoch == 60 and d.overfit_onset is None
-    assert d.best_test_acc == pytest.approx(d.final_test_acc)
+    assert d.best_acc == pytest.approx(d.final_val_acc)
+    assert d.test_acc_at_best == pytest.approx(d.final_test_acc)
+
+
+def test_the_best_epoch_is_chosen_on_validation_and_test_is_read_there():
+    h = curve(40, kind="good_fit")
+    h["val_loss"] = 2.0
+    h.loc[h["epoch"] == 7, "val_loss"] = 0.1  # validation's best; test's best is the last
+    d = diagnose(h)
+    assert d.best_epoch == 7 and d.test_best_epoch == 40
+    assert d.test_acc_at_best == pytest.approx(h.loc[7, "test_acc"])
+    assert d.selection_optimism == pytest.approx(h.loc[40, "test_acc"] - h.loc[7, "test_acc"])
 
 
 def test_diagnose_returns_none_without_a_finite_epoch():

@@ -53,7 +53,7 @@ def test_varied_factors_are_the_swept_ones(diag):
 def test_effect_table_counts_verdicts_per_value(diag):
     table = effect_table(diag, "lr").set_index("lr")
     assert table.loc[0.1, "underfit"] == 4
-    assert table.loc[10.0, "diverged"] == 1 and math.isnan(table.loc[10.0, "best_test_acc_mean"])
+    assert table.loc[10.0, "diverged"] == 1 and math.isnan(table.loc[10.0, "best_acc_mean"])
     assert table.loc[1.0, "runs"] == 5
     assert set(effect_tables(diag)) == {"lr", "hidden_size"}
 
@@ -64,13 +64,13 @@ def test_effect_table_keeps_a_missing_train_size_as_its_own_group():
             "train_size": pd.array([100, None, None], dtype="Int64"),
             "verdict": ["overfit", "good_fit", "good_fit"],
             "overfit_onset": pd.array([5, None, None], dtype="Int64"),
-            **{k: [0.5, 0.9, 0.8] for k in ("best_test_acc", "final_test_acc")},
+            **{k: [0.5, 0.9, 0.8] for k in ("best_acc", "test_acc_at_best", "final_test_acc")},
             **{k: [0.3, 0.0, 0.02] for k in ("gap_acc_final", "gap_loss_final")},
         }
     )
     table = effect_table(frame, "train_size")
     assert table["runs"].tolist() == [1, 2]
-    assert table["best_test_acc_mean"].tolist() == pytest.approx([0.5, 0.85])
+    assert table["best_acc_mean"].tolist() == pytest.approx([0.5, 0.85])
 
 
 def test_seed_spread_summarizes_configurations_repeated_over_seeds(diag):
@@ -78,8 +78,8 @@ def test_seed_spread_summarizes_configurations_repeated_over_seeds(diag):
     spread = seed_spread(diag).set_index(["lr", "hidden_size"])
     row = spread.loc[(1.0, 10)]
     assert row["seeds"] == 2
-    assert row["best_test_acc_min"] <= row["best_test_acc_mean"] <= row["best_test_acc_max"]
-    assert row["best_test_acc_std"] >= 0
+    assert row["best_acc_min"] <= row["best_acc_mean"] <= row["best_acc_max"]
+    assert row["best_acc_std"] >= 0
 
 
 def test_no_seed_spread_when_each_configuration_ran_once(diag):
@@ -87,10 +87,17 @@ def test_no_seed_spread_when_each_configuration_ran_once(diag):
     assert seed_spread(single) is None
 
 
-def test_ranked_puts_the_best_test_accuracy_first(diag):
+def test_ranked_puts_the_best_validation_accuracy_first(diag):
     order = ranked(diag)
     assert order["rank"].tolist() == list(range(1, len(order) + 1))
-    assert order["best_test_acc"].is_monotonic_decreasing
+    assert (order["selection"] == "val").all()
+    assert order["best_acc"].is_monotonic_decreasing
+
+
+def test_ranked_never_ranks_by_test_accuracy(diag):
+    flipped = diag.copy()
+    flipped["test_acc_at_best"] = 1 - flipped["test_acc_at_best"]  # test says the opposite
+    assert ranked(flipped)["run_id"].tolist() == ranked(diag)["run_id"].tolist()
 
 
 def test_verdict_counts_cover_all_four_verdicts(diag):
@@ -112,7 +119,14 @@ def test_write_back_logs_metrics_and_verdict_tags(synthetic_store, diag):
     run = client.get_run(overfit)
     assert run.data.tags["overfit.verdict"] == "overfit"
     assert run.data.metrics["overfit_onset"] == by_name(diag, "lr=1 h=100 seed=0")["overfit_onset"]
-    for key in ("best_epoch", "best_test_acc", "gap_acc_final", "gap_acc_max", "gap_loss_final"):
+    assert run.data.tags["overfit.selection"] == "val"
+    for key in (
+        "best_epoch",
+        "best_val_acc",
+        "test_acc_at_best",
+        "gap_acc_final",
+        "gap_loss_final",
+    ):
         assert key in run.data.metrics
 
 

@@ -29,7 +29,6 @@ from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 PROG = "scratchnet-train"
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 QUIET = ("trainer.progress=false", "tracking.log_weights=false", "tracking.log_figure=false")
-EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
 POLL_S = 0.25
 T = TypeVar("T")
 

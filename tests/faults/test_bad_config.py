@@ -40,7 +40,7 @@ SINGLE_RUN_CASES = {
     "typo in a group": (["trainerr.lr=0.1"], ["trainerr", "allowed keys: data, model"]),
     "train_size above the data": (
         ["data.train_size=100000"],
-        ["data.train_size=100000", "allowed: 1..1347"],
+        ["data.train_size=100000", "allowed: 1..1212"],
     ),
     "batch_size above train_size": (
         ["data.train_size=50", "trainer.batch_size=64"],

@@ -22,7 +22,13 @@ from scratchnet.data import write_idx
 from scratchnet.data.registry import IDX_STEMS
 
 pytestmark = pytest.mark.slow
-MNIST = ("data=mnist", "trainer.epochs=1", "data.train_size=20", "trainer.batch_size=10")
+MNIST = (
+    "data=mnist",
+    "data.val_fraction=0",  # 3 images a class: too few to hold any out
+    "trainer.epochs=1",
+    "data.train_size=20",
+    "trainer.batch_size=10",
+)
 
 
 def tiny_mnist(root: Path, n_train: int = 30, n_test: int = 10) -> Path:

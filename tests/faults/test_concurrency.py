@@ -6,10 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from faults_support import EPOCH_METRICS, PROG, QUIET, metric_rows
+from faults_support import PROG, QUIET, metric_rows
 from mlflow.tracking import MlflowClient
 
 from harness import BIN, all_runs
+from scratchnet.tracking.names import EPOCH_METRICS
 
 pytestmark = pytest.mark.slow
 PROCESSES, EPOCHS = 8, 200

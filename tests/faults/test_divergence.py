@@ -56,5 +56,5 @@ def test_a_sweep_mixing_diverging_and_sane_lrs_finishes_every_job_and_counts_the
     assert parent.info.status == "FINISHED"
     assert parent.data.metrics["runs_finished"] == 3
     assert parent.data.metrics["runs_diverged"] == 2
-    assert parent.data.tags["scratchnet.best_by_final_test_acc"].startswith("lr=0.5 ")
+    assert parent.data.tags["scratchnet.best_by_final_val_acc"].startswith("lr=0.5 ")
     assert all_finite(metric_rows(db_of(store_uri)))

@@ -30,7 +30,6 @@ from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 
 SERVER_SCRIPT = REPO / "scripts" / "server.py"
 TINY = ("trainer.epochs=3", "data.train_size=200", "trainer.progress=false")
-EPOCH_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
 ARTIFACTS = ("config.yaml", "learning_curves.png", "weights.npz")
 
 

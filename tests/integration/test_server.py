@@ -15,7 +15,6 @@ import pytest
 from hydra import compose, initialize_config_dir
 from integration_support import (
     ARTIFACTS,
-    EPOCH_METRICS,
     Stack,
     free_port,
     fresh_store,
@@ -37,6 +36,7 @@ from omegaconf import DictConfig
 from scratchnet.config import register_configs
 from scratchnet.core.errors import ConfigError
 from scratchnet.core.paths import config_dir
+from scratchnet.tracking.names import EPOCH_METRICS
 from scratchnet.tracking.store import resolve_uri
 
 pytestmark = pytest.mark.slow

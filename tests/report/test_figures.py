@@ -89,7 +89,7 @@ def test_heatmap_masks_cells_without_a_usable_run():
 
 def test_effect_figure_plots_one_line_per_other_configuration():
     diag, _ = sweep({"lr": [0.1, 1, 10], "hidden_size": [10, 100]})
-    fig = effect_figure(diag, "lr", ["best_test_acc"])
+    fig = effect_figure(diag, "lr", ["best_acc"])
     ax = fig.get_axes()[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "1", "10"]
     assert len(ax.containers) == 2  # one errorbar line per hidden size

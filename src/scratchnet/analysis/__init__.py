@@ -11,16 +11,17 @@ The frames come from the store through `scratchnet.tracking.reader`:
 """
 
 from scratchnet.analysis.diagnosis import (
-    CORE_METRICS,
     VERDICTS,
     Diagnosis,
     Gaps,
     best_epoch,
+    core_metrics,
     diagnose,
     finite_history,
     gaps,
     noise_level,
     overfit_onset,
+    selection_split,
     smooth,
     verdict,
 )
@@ -39,7 +40,6 @@ from scratchnet.analysis.tables import (
 from scratchnet.analysis.thresholds import Thresholds, parse_thresholds
 
 __all__ = [
-    "CORE_METRICS",
     "FACTORS",
     "VERDICTS",
     "Diagnosis",
@@ -47,6 +47,7 @@ __all__ = [
     "Thresholds",
     "best_epoch",
     "config_label",
+    "core_metrics",
     "diagnose",
     "diagnose_runs",
     "effect_table",
@@ -59,6 +60,7 @@ __all__ = [
     "ranked",
     "repeats_seeds",
     "seed_spread",
+    "selection_split",
     "smooth",
     "varied_factors",
     "verdict",

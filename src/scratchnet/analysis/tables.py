@@ -19,8 +19,12 @@ FACTOR_LABELS = {
 }
 SHORT = {"lr": "lr", "batch_size": "bs", "hidden_size": "h", "train_size": "n", "seed": "seed"}
 DIAGNOSIS_FIELDS = [f.name for f in dataclasses.fields(Diagnosis)]
-INT_FIELDS = ("epochs_logged", "last_epoch", "best_epoch", "overfit_onset")
-OUTCOMES = ("best_test_acc", "final_test_acc", "gap_acc_final", "gap_loss_final")
+INT_FIELDS = ("epochs_logged", "last_epoch", "best_epoch", "test_best_epoch", "overfit_onset")
+TEXT_FIELDS = ("selection", "verdict", "reason")
+# What the tables average per factor value: the selection split's accuracy at the best
+# epoch (what choices rank by), the test accuracy there (what is reported), and the gaps.
+OUTCOMES = ("best_acc", "test_acc_at_best", "final_test_acc", "gap_acc_final", "gap_loss_final")
+SPREAD_OUTCOMES = ("best_acc", "test_acc_at_best", "gap_acc_final")
 
 
 def diagnose_runs(
@@ -40,7 +44,7 @@ def diagnose_runs(
     found = pd.DataFrame(rows, columns=DIAGNOSIS_FIELDS, index=runs.index)
     for name in INT_FIELDS:
         found[name] = pd.to_numeric(found[name]).astype("Int64")
-    numeric = [n for n in DIAGNOSIS_FIELDS if n not in (*INT_FIELDS, "verdict", "reason")]
+    numeric = [n for n in DIAGNOSIS_FIELDS if n not in (*INT_FIELDS, *TEXT_FIELDS)]
     found[numeric] = found[numeric].astype(float)
     base = runs.drop(columns=[c for c in DIAGNOSIS_FIELDS if c in runs.columns])
     return pd.concat([base, found], axis=1)
@@ -136,7 +140,7 @@ def seed_spread(diag: pd.DataFrame) -> pd.DataFrame | None:
         values = values if isinstance(values, tuple) else (values,)
         row: dict[str, object] = dict(zip(keys, values, strict=True))
         row["seeds"] = int(group["seed"].nunique())
-        for key in ("best_test_acc", "final_test_acc", "gap_acc_final"):
+        for key in SPREAD_OUTCOMES:
             series = group[key]
             row[f"{key}_mean"] = float(series.mean())
             row[f"{key}_std"] = float(series.std(ddof=1)) if len(series) > 1 else np.nan
@@ -147,16 +151,38 @@ def seed_spread(diag: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def ranked(diag: pd.DataFrame) -> pd.DataFrame:
-    """Runs with a diagnosis, best first: test accuracy at the best epoch, then smaller gap."""
+    """Runs with a diagnosis, best first: the selection split's accuracy at the best epoch
+    (validation; test only for runs without one), then the smaller gap. Test never ranks."""
     have = diag[diag["verdict"].notna()]
     out = have.sort_values(
-        ["best_test_acc", "gap_acc_final", "name", "run_id"],
+        ["best_acc", "gap_acc_final", "name", "run_id"],
         ascending=[False, True, True, True],
         kind="stable",
         na_position="last",
     ).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
+
+
+def selection_splits(diag: pd.DataFrame) -> list[str]:
+    """The splits the diagnosed runs chose on (val, test or both), sorted."""
+    return sorted(diag["selection"].dropna().unique().tolist())
+
+
+def optimism(diag: pd.DataFrame) -> tuple[float, float] | None:
+    """(mean, max) selection optimism over the runs that chose on validation; None if none."""
+    chose_on_val = usable(diag)
+    values = chose_on_val.loc[chose_on_val["selection"] == "val", "selection_optimism"].dropna()
+    return (float(values.mean()), float(values.max())) if len(values) else None
+
+
+def epochs_saved(diag: pd.DataFrame) -> tuple[int, int]:
+    """(runs stopped early, epochs they did not train): planned minus the stopping epoch."""
+    if "stopped_early" not in diag:
+        return 0, 0
+    stopped = diag[diag["stopped_early"].fillna(False).astype(bool)]
+    saved = (stopped["epochs_planned"] - stopped["stopped_epoch"]).dropna()
+    return len(stopped), int(saved.sum())
 
 
 def verdict_counts(diag: pd.DataFrame) -> dict[str, int]:

@@ -221,6 +221,8 @@ def minibatch_figure(losses: Sequence[float], points: Sequence[EpochPoint]) -> F
     ax.plot(np.arange(len(losses)), losses, linewidth=0.6, alpha=0.6, label="mini-batch")
     its = [p.iteration for p in points]
     ax.plot(its, [p.metrics["train_loss"] for p in points], "o-", label="train set (epoch)")
+    if all("val_loss" in p.metrics for p in points):
+        ax.plot(its, [p.metrics["val_loss"] for p in points], "^-.", label="validation (epoch)")
     ax.plot(its, [p.metrics["test_loss"] for p in points], "s--", label="test set (epoch)")
     ax.set_xlabel("updates so far")
     ax.set_ylabel("cross-entropy loss")

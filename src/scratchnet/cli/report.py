@@ -18,9 +18,11 @@ examples:
   scratchnet-report --experiment train_size --threshold overfit_gap_acc=0.1 --no-write
 
 Writes report.html (self-contained), report.md and the figures as PNGs; unless --no-write,
-also writes each run's diagnosis back to it (metrics best_epoch, best_test_acc, gap_acc_final,
-gap_acc_max, gap_loss_final, overfit_onset, ...; tag overfit.verdict) and logs the report as
-artifacts of the sweep's parent run under report/. Rebuilding from the same store gives the
+also writes each run's diagnosis back to it (metrics best_epoch, best_val_acc,
+test_acc_at_best, gap_acc_final, gap_acc_max, gap_loss_final, overfit_onset, ...; tags
+overfit.verdict, overfit.selection) and logs the report as artifacts of the sweep's parent run
+under report/. Every choice (best epoch, ranking, verdicts) is made on the validation split;
+test is reported at the chosen epoch. Rebuilding from the same store gives the
 same bytes.
 
 thresholds (NAME=VALUE; defaults):

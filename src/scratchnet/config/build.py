@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.nn import TwoLayerNet
+from scratchnet.training.stopping import EarlyStopping
 
 NET_SEED_KEY = 0  # weights come from SeedSequence(seed, spawn_key=(0,)); batches use key 1
 
@@ -25,6 +26,7 @@ def load_data(cfg: DictConfig) -> Dataset:
         seed=cfg.seed,
         normalize=d.normalize,
         test_fraction=d.test_fraction,
+        val_fraction=d.val_fraction,
     )
 
 
@@ -55,4 +57,13 @@ def train_options(cfg: DictConfig) -> dict[str, Any]:
         "seed": cfg.seed,
         "eval_chunk_size": t.eval_chunk_size,
         "divergence_factor": t.divergence_factor,
+        "divergence_patience": t.divergence_patience,
+        "early_stopping": early_stopping(t.early_stopping),
     }
+
+
+def early_stopping(e: DictConfig) -> EarlyStopping | None:
+    """The trainer's early stopping from `trainer.early_stopping` (None when patience is null)."""
+    if e.patience is None:
+        return None
+    return EarlyStopping(patience=e.patience, min_delta=e.min_delta, restore_best=e.restore_best)

@@ -17,6 +17,7 @@ class DataConfig:
     cache_dir: str | None = None
     train_size: int | None = None
     test_fraction: float = 0.25
+    val_fraction: float = 0.1
     normalize: bool = True
 
 
@@ -30,6 +31,13 @@ class ModelConfig:
 
 
 @dataclass
+class EarlyStoppingConfig:
+    patience: int | None = None  # epochs without a new best validation loss; None: off
+    min_delta: float = 0.0  # a new best must be this much lower
+    restore_best: bool = True  # end with the best epoch's weights
+
+
+@dataclass
 class TrainerConfig:
     name: str = "sgd"
     lr: float = 0.5
@@ -39,6 +47,8 @@ class TrainerConfig:
     sampling: str = "shuffle"
     eval_chunk_size: int = 10000
     divergence_factor: float | None = 3.0
+    divergence_patience: int = 3
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     progress: bool = True
 
 

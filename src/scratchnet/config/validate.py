@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from scratchnet.core.checks import (
     check_choice,
+    check_fraction,
     check_int,
     check_name,
     check_non_negative,
@@ -38,6 +39,7 @@ def validate_config(cfg: DictConfig) -> None:
     check_data(cfg.data)
     check_model(cfg.model)
     check_trainer(cfg.trainer)
+    check_early_stopping(cfg.trainer.early_stopping, cfg.data.val_fraction)
     check_int("seed", cfg.seed, 0)
     if cfg.tracking.enabled:
         check_tracking_uri(cfg.tracking.uri)
@@ -51,6 +53,7 @@ def check_data(d: DictConfig) -> None:
     if d.train_size is not None:
         check_int("data.train_size", d.train_size)
     check_open_fraction("data.test_fraction", d.test_fraction)
+    check_fraction("data.val_fraction", d.val_fraction)
 
 
 def check_model(m: DictConfig) -> None:
@@ -82,6 +85,22 @@ def check_trainer(t: DictConfig) -> None:
         is_number(t.divergence_factor) and t.divergence_factor > 1
     ):
         fail("trainer.divergence_factor", t.divergence_factor, "a finite number > 1, or null")
+    check_int("trainer.divergence_patience", t.divergence_patience)
+
+
+def check_early_stopping(e: DictConfig, val_fraction: float) -> None:
+    """A patience >= 1 (or null: off) and min_delta >= 0; it watches the validation loss."""
+    check_non_negative("trainer.early_stopping.min_delta", e.min_delta)
+    if e.patience is None:
+        return
+    check_int("trainer.early_stopping.patience", e.patience)
+    if val_fraction == 0:
+        fail(
+            "trainer.early_stopping.patience",
+            e.patience,
+            "null when data.val_fraction=0: early stopping watches the validation loss, "
+            "and choosing when to stop on the test set would overfit it",
+        )
 
 
 def check_batch_size(batch_size: int, train_size: int) -> None:

@@ -19,6 +19,7 @@ POSITIVE = "a finite number > 0"
 NON_NEGATIVE = "a finite number >= 0"
 FINITE = "a finite number"
 OPEN_FRACTION = "a number strictly between 0 and 1"
+FRACTION = "a number in [0, 1)"
 UNIT_INTERVAL = "a number in [0, 1]"
 
 
@@ -76,6 +77,13 @@ def check_open_fraction(key: str, value: Any) -> float:
     """A number strictly between 0 and 1; returns it as a float."""
     if not is_number(value) or not 0 < value < 1:
         fail(key, value, OPEN_FRACTION)
+    return float(value)
+
+
+def check_fraction(key: str, value: Any) -> float:
+    """A number in [0, 1): a share that may be none but never all; returns it as a float."""
+    if not is_number(value) or not 0 <= value < 1:
+        fail(key, value, FRACTION)
     return float(value)
 
 

@@ -9,21 +9,23 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnet.core.checks import check_int, check_open_fraction, fail, is_int
+from scratchnet.core.checks import check_fraction, check_int, check_open_fraction, fail, is_int
 from scratchnet.data.features import scale_pixels
 from scratchnet.data.registry import get_spec
 from scratchnet.data.sources import default_cache_dir, load_raw
-from scratchnet.data.splits import split_off_test, stratified_indices
+from scratchnet.data.splits import split_off_test, stratified_indices, validation_indices
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
-    """A train/test split ready for training; arrays are read-only so the digest stays true.
+    """Train, validation and test splits ready for training; arrays are read-only so the
+    digest stays true.
 
     Images are kept as stored (`pixels_*`: uint8 for the registered datasets) and become
-    features x = pixels / scale on first use of `x_train`/`x_test`, in float32. The trainer
-    reads the pixels and converts only the rows it touches, so MNIST costs 55 MB in memory
-    instead of 219 MB. Floating pixels with scale 1 are the features themselves.
+    features x = pixels / scale on first use of `x_train`/`x_val`/`x_test`, in float32. The
+    trainer reads the pixels and converts only the rows it touches, so MNIST costs 55 MB in
+    memory instead of 219 MB. Floating pixels with scale 1 are the features themselves. The
+    validation split may be empty (`data.val_fraction=0`): then choices fall back to test.
     """
 
     name: str
@@ -32,11 +34,24 @@ class Dataset:
     pixels_test: np.ndarray
     t_test: np.ndarray
     scale: float = 1.0
+    # None stands for an empty validation split, filled in by __post_init__.
+    pixels_val: np.ndarray = None  # type: ignore[assignment]
+    t_val: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.pixels_val is None:
+            object.__setattr__(self, "pixels_val", self.pixels_train[:0])
+            object.__setattr__(self, "t_val", self.t_train[:0])
 
     @cached_property
     def x_train(self) -> np.ndarray:
         """Training features, pixels_train / scale (float32 unless already floating)."""
         return self.features(self.pixels_train)
+
+    @cached_property
+    def x_val(self) -> np.ndarray:
+        """Validation features, pixels_val / scale (empty when there is no validation split)."""
+        return self.features(self.pixels_val)
 
     @cached_property
     def x_test(self) -> np.ndarray:
@@ -57,6 +72,23 @@ class Dataset:
         return len(self.t_train)
 
     @property
+    def val_size(self) -> int:
+        """Number of validation examples (0 without a validation split)."""
+        return len(self.t_val)
+
+    @property
+    def has_validation(self) -> bool:
+        """True when choices can be made on a validation split instead of the test set."""
+        return self.val_size > 0
+
+    def splits(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(name, pixels, labels) of train, validation (when not empty) and test, in order."""
+        found = [("train", self.pixels_train, self.t_train)]
+        if self.has_validation:
+            found.append(("val", self.pixels_val, self.t_val))
+        return [*found, ("test", self.pixels_test, self.t_test)]
+
+    @property
     def num_classes(self) -> int:
         """Number of classes: one-hot width, or the largest label + 1."""
         if self.t_train.ndim == 2:
@@ -70,9 +102,11 @@ class Dataset:
 
     @cached_property
     def digest(self) -> str:
-        """SHA-256 hex over the scale, then dtype, shape and every byte of the four arrays."""
+        """SHA-256 hex over the scale, then dtype, shape and every byte of the arrays (the
+        validation pair only when there is one, so a set without it keeps its digest)."""
         h = hashlib.sha256(f"scale:{self.scale!r};".encode())
-        for key in ("pixels_train", "t_train", "pixels_test", "t_test"):
+        keys = ["pixels_train", "t_train", "pixels_test", "t_test"]
+        for key in keys + (["pixels_val", "t_val"] if self.has_validation else []):
             array = np.ascontiguousarray(getattr(self, key))
             h.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
             h.update(array.data.cast("B"))
@@ -84,6 +118,7 @@ class Dataset:
         return (
             f"Dataset(name={self.name!r}, x_train={self.pixels_train.shape} {x_dtype}, "
             f"t_train={self.t_train.shape} {self.t_train.dtype}, "
+            f"x_val={self.pixels_val.shape}, "
             f"x_test={self.pixels_test.shape} {x_dtype}, "
             f"t_test={self.t_test.shape} {self.t_test.dtype}, "
             f"pixels {self.pixels_train.dtype} / {self.scale:g})"
@@ -100,7 +135,8 @@ def check_train_size(train_size: object, n_train: int, name: str) -> int:
 def _pixels(images: np.ndarray, flatten: bool) -> np.ndarray:
     """Images as stored (no copy), shaped (N, H*W) when `flatten`, else (N, 1, H, W)."""
     n = images.shape[0]
-    pixels = images.reshape(n, -1) if flatten else images.reshape(n, 1, *images.shape[1:])
+    shape = (n, math.prod(images.shape[1:])) if flatten else (n, 1, *images.shape[1:])
+    pixels = images.reshape(shape)
     pixels.flags.writeable = False
     return pixels
 
@@ -123,6 +159,7 @@ def load_dataset(
     flatten: bool = True,
     one_hot_label: bool = False,
     test_fraction: float = 0.25,
+    val_fraction: float = 0.0,
     download: bool = True,
 ) -> Dataset:
     """Load a registered dataset: uint8 pixels with float32 features, int64 (or one-hot) labels.
@@ -130,7 +167,9 @@ def load_dataset(
     digits is split into train/test by `test_fraction` and `seed` (stratified); mnist and
     fashion_mnist use their own test set, read from `root` (four IDX files, raw or .gz) or
     downloaded into `cache_dir`/<name> (default $SCRATCHNET_CACHE or ~/.cache/scratchnet) and
-    verified by SHA-256. `train_size` keeps a seeded, stratified subset of the training set.
+    verified by SHA-256. `val_fraction` holds out a seeded, stratified part of the training set
+    for validation; then `train_size` keeps a seeded, stratified subset of the rest, so the
+    validation set is the same whatever the train size.
     Features are pixels scaled to [0, 1] when `normalize` (unscaled float32 otherwise), made
     on first use of `x_train`/`x_test`; images are shaped (N, H*W) when `flatten`, else
     (N, 1, H, W). `root` is ignored by digits, which is bundled with scikit-learn.
@@ -138,12 +177,18 @@ def load_dataset(
     spec = get_spec(name)
     seed = check_int("seed", seed, 0)
     fraction = check_open_fraction("data.test_fraction", test_fraction)
+    val_share = check_fraction("data.val_fraction", val_fraction)
     root_path = Path(root).expanduser().resolve() if root and spec.is_idx else None
     cache_base = Path(cache_dir).expanduser().resolve() if cache_dir else default_cache_dir()
     raw = load_raw(name, root_path, cache_base, bool(download))
     if raw.x_test is None:
         raw = split_off_test(raw, fraction, seed)
     x_train, t_train = raw.x_train, raw.t_train
+    x_val, t_val = x_train[:0], t_train[:0]
+    if val_share > 0:  # else no copy: MNIST's 47 MB of pixels stay a view of the file
+        train_rows, val_rows = validation_indices(t_train, val_share, seed)
+        x_val, t_val = x_train[val_rows], t_train[val_rows]
+        x_train, t_train = x_train[train_rows], t_train[train_rows]
     if train_size is not None:
         size = check_train_size(train_size, len(t_train), name)
         keep = stratified_indices(t_train, size, np.random.default_rng([seed, 1]))
@@ -156,4 +201,6 @@ def load_dataset(
         pixels_test=_pixels(raw.x_test, flatten),
         t_test=_targets(raw.t_test, spec.num_classes, one_hot_label),
         scale=float(spec.max_value) if normalize else 1.0,
+        pixels_val=_pixels(x_val, flatten),
+        t_val=_targets(t_val, spec.num_classes, one_hot_label),
     )

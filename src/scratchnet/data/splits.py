@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from scratchnet.core.checks import fail
 from scratchnet.data.sources import RawData
 
 
@@ -40,3 +41,27 @@ def split_off_test(raw: RawData, test_fraction: float, seed: int) -> RawData:
     test = stratified_indices(raw.t_train, n_test, np.random.default_rng([seed, 0]))
     train = np.setdiff1d(np.arange(n), test, assume_unique=True)
     return RawData(raw.x_train[train], raw.t_train[train], raw.x_train[test], raw.t_train[test])
+
+
+def validation_indices(
+    labels: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices: a stratified `fraction` (> 0) of the set held out, seeded.
+
+    The validation part is ceil(fraction * n) images, drawn per class in
+    proportion; a split that leaves some class out of either part is refused, since its
+    validation loss would not measure the classes the net is trained on.
+    """
+    n = len(labels)
+    n_val = math.ceil(fraction * n)
+    val = stratified_indices(labels, n_val, np.random.default_rng([seed, 2]))
+    train = np.setdiff1d(np.arange(n), val, assume_unique=True)
+    classes = np.unique(labels)
+    if len(np.unique(labels[val])) < len(classes) or len(np.unique(labels[train])) < len(classes):
+        fail(
+            "data.val_fraction",
+            fraction,
+            f"a fraction in [0, 1) that leaves every one of the {len(classes)} classes in both "
+            f"the training and the validation part ({n} training images: {n_val} held out)",
+        )
+    return train, val

@@ -18,7 +18,7 @@ from scratchnet.analysis.tables import (
     usable,
     varied_factors,
 )
-from scratchnet.report.layout import METRIC_LABELS, PALETTE, configurations, select
+from scratchnet.report.layout import PALETTE, chosen_on, configurations, metric_label, select
 
 
 def masked_grid(
@@ -44,7 +44,7 @@ def heatmaps(diag: pd.DataFrame) -> Figure:
     fig.set_layout_engine("constrained")
     axes = fig.subplots(len(batches), 2, squeeze=False)
     panels = (
-        ("best_test_acc", "test acc (best epoch)", "viridis"),
+        ("best_acc", f"{chosen_on(diag)} acc (best epoch)", "viridis"),
         ("gap_acc_final", "gap", "magma_r"),
     )
     for row, bs in zip(axes, batches, strict=True):
@@ -53,7 +53,7 @@ def heatmaps(diag: pd.DataFrame) -> Figure:
         for ax, (key, label, cmap_name) in zip(row, panels, strict=True):
             grid = masked_grid(sub, hiddens, lrs, key)
             cmap = fig_cmap(cmap_name)
-            vmin, vmax = (0.0, 1.0) if key == "best_test_acc" else value_range(ok[key])
+            vmin, vmax = (0.0, 1.0) if key == "best_acc" else value_range(ok[key])
             image = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, origin="lower", aspect="auto")
             annotate(ax, grid, every, hiddens, lrs)
             ax.set_xticks(range(len(lrs)), [format_value("lr", v) for v in lrs], fontsize=8)
@@ -126,7 +126,7 @@ def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> Fi
         ax.set_xticks(range(len(xs)), [format_value(factor, v) for v in xs], fontsize=8)
         ax.set_xlim(-0.4, len(xs) - 0.6)
         ax.set_xlabel(FACTOR_LABELS.get(factor, factor), fontsize=9)
-        ax.set_ylabel(METRIC_LABELS.get(key, key), fontsize=9)
+        ax.set_ylabel(metric_label(key, chosen_on(diag)), fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     if len(lines) < 2:

@@ -9,12 +9,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from scratchnet.analysis.diagnosis import core_metrics
 from scratchnet.analysis.tables import config_label, varied_factors
-from scratchnet.report.layout import BEST, MAX_CONFIGS, ONSET, TEST, TRAIN, configurations
+from scratchnet.report.layout import BEST, MAX_CONFIGS, ONSET, TEST, TRAIN, VAL, configurations
 
 
 def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
-    """Train vs test accuracy and loss per configuration; best epoch and onset marked."""
+    """Train, validation and test accuracy and loss per configuration; best epoch and onset
+    marked."""
     factors = varied_factors(diag)
     groups = configurations(diag[diag["epochs_logged"] > 0], factors)[:MAX_CONFIGS]
     by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
@@ -39,7 +41,7 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
             ax.grid(alpha=0.3)
     for cell in cells[len(groups) :]:
         cell.set_visible(False)
-    fig.legend(handles=legend_handles(), loc="outside upper center", ncols=5, fontsize=8)
+    fig.legend(handles=legend_handles(), loc="outside upper center", ncols=6, fontsize=8)
     return fig
 
 
@@ -47,6 +49,7 @@ def legend_handles() -> list[Line2D]:
     """Legend entries shared by every learning-curve cell."""
     return [
         Line2D([], [], color=TRAIN, label="train"),
+        Line2D([], [], color=VAL, linestyle="-.", label="validation"),
         Line2D([], [], color=TEST, linestyle="--", label="test"),
         Line2D([], [], color=BEST, linestyle=":", label="best epoch"),
         Line2D([], [], color=ONSET, linestyle="-.", label="overfitting onset"),
@@ -65,12 +68,14 @@ def draw_run(
     """One run's curves on the two axes, with its best epoch, onset and divergence."""
     if h is None:
         return
-    h = finite_rows(h, ("train_loss", "train_acc", "test_loss", "test_acc"))
+    h = finite_rows(h, core_metrics(str(run["selection"])))
     if h.empty:
         return
     epochs = h["epoch"].to_numpy()
     for ax, kind in ((ax_acc, "acc"), (ax_loss, "loss")):
         ax.plot(epochs, h[f"train_{kind}"].to_numpy(), color=TRAIN, lw=1, alpha=alpha)
+        if run["selection"] == "val":
+            ax.plot(epochs, h[f"val_{kind}"].to_numpy(), color=VAL, lw=1, ls="-.", alpha=alpha)
         ax.plot(epochs, h[f"test_{kind}"].to_numpy(), color=TEST, lw=1, ls="--", alpha=alpha)
         if not pd.isna(run["best_epoch"]):
             ax.axvline(int(run["best_epoch"]), color=BEST, ls=":", lw=1)

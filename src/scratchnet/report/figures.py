@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from scratchnet.analysis.tables import FACTOR_LABELS, format_value, sorted_values, varied_factors
 from scratchnet.report.charts import effect_figure, heatmaps
 from scratchnet.report.curves import learning_curve_grid
-from scratchnet.report.layout import MAX_CONFIGS, configurations
+from scratchnet.report.layout import MAX_CONFIGS, chosen_on, configurations
 
 FIGURE_NAMES = (
     "learning_curves",
@@ -41,9 +41,11 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
     varied = varied_factors(diag)
     with_epochs = diag[diag["epochs_logged"] > 0]
     cells = len(configurations(with_epochs, varied))
+    chosen = chosen_on(diag)
     caption = (
-        "Train (solid) and test (dashed) accuracy and loss per configuration, every seed; "
-        "dotted green: best epoch (lowest test loss); dash-dot orange: onset of overfitting."
+        "Train (solid), validation (dash-dot purple) and test (dashed) accuracy and loss per "
+        f"configuration, every seed; dotted green: best epoch (lowest {chosen} loss); "
+        "dash-dot orange: onset of overfitting."
     )
     if cells > MAX_CONFIGS:
         caption += f" Showing the first {MAX_CONFIGS} of {cells} configurations."
@@ -64,10 +66,10 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
             {"lr", "hidden_size"} <= set(varied),
             FigureSpec(
                 "heatmaps",
-                "Test accuracy and gap over learning rate x hidden size",
-                "Per batch size: mean over seeds (and any other factor) of the test accuracy "
-                "at the best epoch and of the final accuracy gap, over runs that finished "
-                "without diverging; gray cells: no such run (div.: every run diverged).",
+                f"{chosen.capitalize()} accuracy and gap over learning rate x hidden size",
+                f"Per batch size: mean over seeds (and any other factor) of the {chosen} "
+                "accuracy at the best epoch and of the final accuracy gap, over runs that "
+                "finished without diverging; gray cells: no such run (div.: every run diverged).",
                 lambda: heatmaps(diag),
             ),
             "the sweep does not vary both the learning rate and the hidden size",
@@ -84,7 +86,7 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
             "lr",
             "lr_sensitivity",
             "Learning-rate sensitivity",
-            ("best_test_acc", "final_test_acc", "gap_acc_final"),
+            ("best_acc", "test_acc_at_best", "gap_acc_final"),
         )
     )
     return specs
@@ -103,7 +105,7 @@ def effect_spec(
     factor: str,
     name: str,
     title: str,
-    metrics: Sequence[str] = ("gap_acc_final", "gap_loss_final", "best_test_acc"),
+    metrics: Sequence[str] = ("gap_acc_final", "gap_loss_final", "best_acc"),
 ) -> FigureSpec:
     """An effect figure of `factor`, skipped when the sweep holds it fixed."""
     label = FACTOR_LABELS[factor]

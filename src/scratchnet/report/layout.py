@@ -4,18 +4,32 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from scratchnet.analysis.tables import sorted_values
+from scratchnet.analysis.tables import selection_splits, sorted_values
 
 MAX_CONFIGS = 48  # learning-curve cells; more would make an unreadable figure
-TRAIN, TEST = "#1f77b4", "#d62728"
+TRAIN, VAL, TEST = "#1f77b4", "#9467bd", "#d62728"
 BEST, ONSET = "#2ca02c", "#ff7f0e"
 METRIC_LABELS = {
-    "best_test_acc": "test accuracy at best epoch",
+    "best_acc": "{split} accuracy at best epoch",
+    "test_acc_at_best": "test accuracy at best epoch",
     "final_test_acc": "final test accuracy",
-    "gap_acc_final": "final accuracy gap (train - test)",
-    "gap_loss_final": "final loss gap (test - train)",
+    "gap_acc_final": "final accuracy gap (train - {split})",
+    "gap_loss_final": "final loss gap ({split} - train)",
     "gap_acc_max": "max accuracy gap",
 }
+
+
+def chosen_on(diag: pd.DataFrame) -> str:
+    """The short name of the split the runs chose on: val, test, or val/test when mixed."""
+    splits = selection_splits(diag)
+    return "/".join(splits) if splits else "val"
+
+
+def metric_label(key: str, split: str) -> str:
+    """The axis label of a diagnosis column, naming the split the runs chose on."""
+    return METRIC_LABELS.get(key, key).format(split=split)
+
+
 PALETTE = (
     "#1f77b4",
     "#ff7f0e",

@@ -4,12 +4,10 @@ Nothing in them depends on when or where the report is built: times are the stor
 (UTC), rows are sorted, and no local path is written.
 """
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
 
-from scratchnet.analysis import diagnosis
 from scratchnet.analysis.tables import (
     FACTOR_LABELS,
     FACTORS,
@@ -17,24 +15,27 @@ from scratchnet.analysis.tables import (
     format_value,
     ranked,
     seed_spread,
+    selection_splits,
     sorted_values,
     varied_factors,
     verdict_counts,
 )
 from scratchnet.analysis.thresholds import Thresholds
+from scratchnet.report.appendix import definition_blocks, environment_blocks
 from scratchnet.report.cells import (
     FACTOR_COLUMNS,
     MISSING,
-    RANKED_COLUMNS,
     Column,
     distinct,
     factor_columns,
     fmt,
     frame_table,
+    ranked_columns,
     utc,
-    versions,
 )
 from scratchnet.report.figures import FigureSpec
+from scratchnet.report.layout import chosen_on
+from scratchnet.report.ledger import TEST_SELECTION_WARNING, ledger_blocks
 from scratchnet.report.markup import (
     Block,
     Bullets,
@@ -92,7 +93,7 @@ def question_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
     definition.append(("seeds", seeds or MISSING))
     for column, label in (("dataset", "dataset"), ("epochs", "epochs"), ("iters_num", "iters")):
         definition.append((label, ", ".join(distinct(diag[column])) or MISSING))
-    for column in ("sampling", "activation", "weight_init_std"):
+    for column in ("sampling", "activation", "weight_init_std", "val_fraction"):
         definition.append((column.replace("_", " "), ", ".join(distinct(diag[column])) or MISSING))
     blocks: list[Block] = [Heading(2, "Question")]
     blocks.append(Para(s.description or "No study description was recorded for this sweep."))
@@ -107,61 +108,32 @@ def question_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
     return blocks
 
 
-def environment_blocks(diag: pd.DataFrame) -> list[Block]:
-    """Package versions of the build, code versions and dataset digests of the runs."""
-    commits = distinct(diag["git_commit"])
-    dirty = (diag["git_dirty"] == "true").sum()
-    digests = sorted(
-        {f"{n}: {d}" for n, d in zip(diag["dataset"], diag["dataset_digest"], strict=True) if d}
-    )
-    rows = [
-        ("git commit of the runs", ", ".join(commits) or MISSING),
-        ("runs from a dirty checkout", str(int(dirty))),
-        ("dataset digest (SHA-256)", "; ".join(digests) or MISSING),
-    ]
-    return [
-        Heading(2, "Environment"),
-        Para("Code and data of the runs, from their tags:"),
-        Pairs(tuple(rows)),
-        Para("Packages that built this report:"),
-        Pairs(tuple(versions())),
-    ]
-
-
-def definition_blocks(t: Thresholds) -> list[Block]:
-    """How best epoch, gaps, onset and verdict are defined, and the thresholds used."""
-    doc = (diagnosis.__doc__ or "").split("Definitions:", 1)[-1].replace("**", "")
-    doc = doc.replace("`", "").strip()
-    items = tuple(" ".join(p.split()) for p in re.split(r"\n- ", "\n" + doc) if p.strip())
-    rows = tuple((k, f"{v:g}") for k, v in t.as_dict().items())
-    return [
-        Heading(2, "Definitions"),
-        Bullets(items),
-        Para("Thresholds used (change with --threshold NAME=VALUE):"),
-        Pairs(rows),
-    ]
-
-
 def summary_blocks(diag: pd.DataFrame) -> list[Block]:
-    """Verdict counts and every diagnosed run ranked by test accuracy at its best epoch."""
+    """Verdict counts and every diagnosed run ranked by the chosen split's accuracy at its
+    best epoch, with the test accuracy there."""
     counts = verdict_counts(diag)
     order = ranked(diag)
     blocks: list[Block] = [
         Heading(2, "Summary"),
         Table(tuple(counts), (tuple(str(n) for n in counts.values()),)),
     ]
+    if "test" in selection_splits(diag):
+        blocks.append(Note(TEST_SELECTION_WARNING))
     if order.empty:
         return [*blocks, Note("No run logged a finite epoch: nothing to rank.")]
-    best = order.iloc[0]
+    best, chosen = order.iloc[0], chosen_on(diag)
     blocks.append(
         Para(
-            f"Best run: {best['name']} — test accuracy {fmt(best['best_test_acc'])} at epoch "
-            f"{fmt(best['best_epoch'], 'd')} (lowest test loss), verdict {best['verdict']}."
+            f"Best run: {best['name']} — {chosen} accuracy {fmt(best['best_acc'])} at epoch "
+            f"{fmt(best['best_epoch'], 'd')} (lowest {chosen} loss); test accuracy there "
+            f"{fmt(best['test_acc_at_best'])}; verdict {best['verdict']}."
         )
     )
-    blocks.append(Para("Runs ranked by test accuracy at their best epoch:"))
-    columns = RANKED_COLUMNS[:2] + factor_columns(diag) + RANKED_COLUMNS[2:]
-    blocks.append(frame_table(order, columns))
+    blocks.append(
+        Para(f"Runs ranked by {chosen} accuracy at their best epoch (test is only reported):")
+    )
+    columns = ranked_columns(chosen)
+    blocks.append(frame_table(order, columns[:2] + factor_columns(diag) + columns[2:]))
     return blocks
 
 
@@ -188,7 +160,8 @@ def effect_blocks(diag: pd.DataFrame) -> list[Block]:
             ("overfit", "overfit", "d"),
             ("underfit", "underfit", "d"),
             ("diverged", "diverged", "d"),
-            ("best_test_acc_mean", "test acc @best", ".4f"),
+            ("best_acc_mean", f"{chosen_on(diag)} acc @best", ".4f"),
+            ("test_acc_at_best_mean", "test acc @best", ".4f"),
             ("final_test_acc_mean", "final test acc", ".4f"),
             ("gap_acc_final_mean", "acc gap final", ".4f"),
             ("gap_loss_final_mean", "loss gap final", ".4f"),
@@ -203,8 +176,8 @@ def effect_blocks(diag: pd.DataFrame) -> list[Block]:
         return blocks
     stats: list[Column] = [("seeds", "seeds", "d")]
     for key, label in (
-        ("best_test_acc", "test acc @best"),
-        ("final_test_acc", "final test acc"),
+        ("best_acc", f"{chosen_on(diag)} acc @best"),
+        ("test_acc_at_best", "test acc @best"),
         ("gap_acc_final", "acc gap"),
     ):
         stats += [(f"{key}_{s}", f"{label} {s}", ".4f") for s in ("mean", "std", "min", "max")]
@@ -256,6 +229,8 @@ def problem_blocks(diag: pd.DataFrame) -> list[Block]:
             ("name", "run", "s"),
             *factor_columns(diag),
             ("diverged_epoch", "stopped at epoch", "d"),
+            ("divergence_rule", "rule", "s"),
+            ("diverged_value", "value", "s"),
             ("last_epoch", "last finite epoch", "d"),
             ("reason", "why", "s"),
         ]
@@ -288,6 +263,7 @@ def document(
         *header_blocks(data),
         *question_blocks(data, diag),
         *summary_blocks(diag),
+        *ledger_blocks(data, diag),
         *effect_blocks(diag),
         *figure_blocks(specs, pngs),
         *verdict_blocks(diag),

@@ -56,7 +56,7 @@ class OptunaSweeperConf:
     n_trials: int = 20
     # Trials per launcher batch: by default the joblib launcher's n_jobs (-1: all cores), else 1.
     n_jobs: int = "${oc.select:hydra.launcher.n_jobs,1}"  # type: ignore[assignment]
-    objective: str = "test_acc"
+    objective: str = "val_acc"
     direction: str = "maximize"
     seed: int | None = 0
     n_startup_trials: int = 10
@@ -167,7 +167,7 @@ class OptunaSweeper(Sweeper):
         params: Mapping[str, Any] | None = None,
         n_trials: int = 20,
         n_jobs: int = 1,
-        objective: str = "test_acc",
+        objective: str = "val_acc",
         direction: str = "maximize",
         seed: int | None = 0,
         n_startup_trials: int = 10,

@@ -20,6 +20,7 @@ from scratchnet.tracking.names import (
     SWEEP_GRID_SIZE,
     SWEEP_ID_ENV,
     SWEEP_LAUNCHER,
+    SWEEP_OBJECTIVE,
     SWEEP_OVERRIDES,
     SWEEP_PARAMS,
     SWEEP_SWEEPER,
@@ -48,6 +49,7 @@ def definition(
         SWEEP_GRID_SIZE: "unknown" if size is None else str(size),
         SWEEP_LAUNCHER: str(config.hydra.launcher.get("_target_", "unknown")),
         SWEEP_SWEEPER: str(config.hydra.sweeper.get("_target_", "unknown")),
+        SWEEP_OBJECTIVE: str(config.hydra.sweeper.get("objective", "none")),
     }
 
 

@@ -12,15 +12,22 @@ import numpy as np
 import pandas as pd
 
 from scratchnet.tracking.names import (
+    BEST_EPOCH_TAG,
     CONFIG_HASH_TAG,
     DATASET_DIGEST_TAG,
     DIVERGED_EPOCH_TAG,
     DIVERGED_TAG,
+    DIVERGED_VALUE_TAG,
+    DIVERGENCE_RULE_TAG,
     EPOCH_METRICS,
+    EPOCHS_PLANNED_TAG,
     FAILURE_TAG,
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     OVERRIDES_TAG,
+    SELECTION_TAG,
+    STOPPED_EARLY_TAG,
+    STOPPED_EPOCH_TAG,
     STUDY_DESCRIPTION_TAG,
     STUDY_TAG,
 )
@@ -38,6 +45,8 @@ PARAM_COLUMNS: dict[str, tuple[str, type]] = {
     "sampling": ("trainer.sampling", str),
     "activation": ("model.activation", str),
     "weight_init_std": ("model.weight_init_std", float),
+    "val_fraction": ("data.val_fraction", float),
+    "patience": ("trainer.early_stopping.patience", int),
 }
 # Columns of the runs frame taken from tags: column -> tag.
 TAG_COLUMNS = {
@@ -50,7 +59,16 @@ TAG_COLUMNS = {
     "study": STUDY_TAG,
     "overrides": OVERRIDES_TAG,
     "failure": FAILURE_TAG,
+    "selection": SELECTION_TAG,
+    "divergence_rule": DIVERGENCE_RULE_TAG,
+    "diverged_value": DIVERGED_VALUE_TAG,
+    "stopped_early": STOPPED_EARLY_TAG,
+    "stopped_epoch": STOPPED_EPOCH_TAG,
+    "early_best_epoch": BEST_EPOCH_TAG,
+    "epochs_planned": EPOCHS_PLANNED_TAG,
 }
+INT_TAG_COLUMNS = ("diverged_epoch", "stopped_epoch", "early_best_epoch", "epochs_planned")
+SPLIT_METRICS = tuple(k for k in EPOCH_METRICS if not k.startswith("gap_"))
 RUN_COLUMNS = ["run_id", "name", "status", "start_time", "end_time"]
 SORT_COLUMNS = ["lr", "batch_size", "hidden_size", "train_size", "seed", "name", "run_id"]
 
@@ -133,7 +151,7 @@ def runs_frame(runs: Iterable[RunRecord]) -> pd.DataFrame:
             row[column] = tags.get(tag)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *PARAM_COLUMNS, *TAG_COLUMNS])
-    for column in ("start_time", "end_time", "diverged_epoch"):
+    for column in ("start_time", "end_time", *INT_TAG_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     for column, (_, kind) in PARAM_COLUMNS.items():
         if kind is int:
@@ -141,6 +159,7 @@ def runs_frame(runs: Iterable[RunRecord]) -> pd.DataFrame:
         elif kind is float:
             frame[column] = frame[column].astype(float)
     frame["diverged"] = frame["diverged"].eq("true")
+    frame["stopped_early"] = frame["stopped_early"].eq("true")
     return sort_runs(frame)
 
 
@@ -154,7 +173,8 @@ def history_frame(records: Sequence[tuple[str, str, int, int, float]]) -> pd.Dat
     """(run_id, key, step, timestamp, value) records -> one row per run and epoch, sorted.
 
     A step logged twice (a resumed run) keeps its latest value; absent metrics are NaN, except
-    the gaps, which are computed from the train and test values when not read.
+    the gaps, which are computed when not read, as the trainer computes them: against
+    validation when the run has it, else against test.
     """
     long = pd.DataFrame(records, columns=["run_id", "key", "epoch", "timestamp", "value"])
     if long.empty:
@@ -167,19 +187,22 @@ def history_frame(records: Sequence[tuple[str, str, int, int, float]]) -> pd.Dat
     wide.columns.name = None
     wide["epoch"] = wide["epoch"].astype(np.int64)
     wide[list(EPOCH_METRICS)] = wide[list(EPOCH_METRICS)].astype(float)
-    wide["gap_acc"] = wide["gap_acc"].fillna(wide["train_acc"] - wide["test_acc"])
-    wide["gap_loss"] = wide["gap_loss"].fillna(wide["test_loss"] - wide["train_loss"])
+    chosen_acc = wide["val_acc"].where(wide["val_acc"].notna(), wide["test_acc"])
+    chosen_loss = wide["val_loss"].where(wide["val_loss"].notna(), wide["test_loss"])
+    wide["gap_acc"] = wide["gap_acc"].fillna(wide["train_acc"] - chosen_acc)
+    wide["gap_loss"] = wide["gap_loss"].fillna(chosen_loss - wide["train_loss"])
     return wide.sort_values(["run_id", "epoch"], kind="stable").reset_index(drop=True)
 
 
 def with_summary(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-    """`runs` plus epochs_logged, last_epoch and the last epoch's metrics (final_*)."""
+    """`runs` plus epochs_logged, last_epoch and the last epoch's loss and accuracy per split
+    (final_train_acc, ...; the final gaps are the diagnosis's gap_*_final)."""
     grouped = history.sort_values(["run_id", "epoch"]).groupby("run_id", sort=True)
     last = grouped.tail(1).set_index("run_id")
     summary = pd.DataFrame(
         {"epochs_logged": grouped.size(), "last_epoch": last["epoch"]}, index=last.index
     )
-    for key in EPOCH_METRICS:
+    for key in SPLIT_METRICS:
         summary[f"final_{key}"] = last[key]
     out = runs.merge(summary, how="left", left_on="run_id", right_index=True)
     out["epochs_logged"] = out["epochs_logged"].fillna(0).astype(np.int64)

@@ -26,6 +26,14 @@ STUDY_TAG = f"{TAG_PREFIX}study"
 SEED_TAG = "seed"
 DIVERGED_TAG = "diverged"
 DIVERGED_EPOCH_TAG = f"{TAG_PREFIX}diverged_epoch"
+DIVERGENCE_RULE_TAG = f"{TAG_PREFIX}divergence_rule"  # non_finite or loss_above_factor
+DIVERGED_METRIC_TAG = f"{TAG_PREFIX}diverged_metric"
+DIVERGED_VALUE_TAG = f"{TAG_PREFIX}diverged_value"
+STOPPED_EARLY_TAG = "stopped_early"
+STOPPED_EPOCH_TAG = "stopped_epoch"
+BEST_EPOCH_TAG = "best_epoch"  # early stopping's best epoch (lowest validation loss)
+EPOCHS_PLANNED_TAG = f"{TAG_PREFIX}epochs_planned"
+SELECTION_TAG = f"{TAG_PREFIX}selection"  # the split choices are made on: val, or test
 ITERATIONS_TAG = f"{TAG_PREFIX}iterations"
 FAILURE_TAG = f"{TAG_PREFIX}failure"
 # Chapter runs.
@@ -34,12 +42,12 @@ CHAPTER_TAG = f"{TAG_PREFIX}chapter"
 SWEEP_PARENT_TAG = f"{TAG_PREFIX}sweep_parent"
 SWEEP_ID_TAG = f"{TAG_PREFIX}sweep_id"
 STUDY_DESCRIPTION_TAG = f"{TAG_PREFIX}study_description"
-BEST_BY_FINAL_TEST_ACC_TAG = f"{TAG_PREFIX}best_by_final_test_acc"
-BEST_BY_MIN_TEST_LOSS_TAG = f"{TAG_PREFIX}best_by_min_test_loss"
+SWEEP_SELECTION_TAG = f"{TAG_PREFIX}sweep_selection"  # the split its best runs were chosen on
 # The analysis written back onto each run.
 VERDICT_TAG = "overfit.verdict"
 REASON_TAG = "overfit.reason"
 ONSET_TAG = "overfit.onset"  # the epoch, or "none" (a metric cannot be deleted once logged)
+SELECTION_SPLIT_TAG = "overfit.selection"  # the split the diagnosis chose on: val or test
 
 # Run statuses (MLflow's RunStatus names).
 RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
@@ -47,20 +55,40 @@ RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
 # Metrics: every epoch's (step = epoch), a sweep parent's summary, a run's diagnosis.
 EPOCH_METRICS = METRICS
 SUMMARY_COUNTS = ("runs_finished", "runs_failed", "runs_killed", "runs_diverged")
-BEST_FINAL_TEST_ACC = "best_final_test_acc"
-BEST_MIN_TEST_LOSS = "best_min_test_loss"
-DIAGNOSIS_METRICS = (
-    "best_epoch",
-    "best_test_loss",
-    "best_test_acc",
-    "max_test_acc",
-    "gap_acc_final",
-    "gap_acc_max",
-    "gap_loss_final",
-    "gap_loss_max",
-    "test_loss_rise",
-    "overfit_onset",
-)
+
+
+def best_final_acc(split: str) -> str:
+    """The parent's metric (and, with the tag prefix, tag) of its best run by final accuracy."""
+    return f"best_final_{split}_acc"
+
+
+def best_min_loss(split: str) -> str:
+    """The parent's metric (and tag) of its best run by lowest loss at any epoch."""
+    return f"best_min_{split}_loss"
+
+
+def best_by_tag(metric: str) -> str:
+    """The parent's tag naming the run that is best by `metric` (e.g. best_final_val_acc)."""
+    return f"{TAG_PREFIX}best_by_{metric.removeprefix('best_')}"
+
+
+# A diagnosis column (scratchnet.analysis.Diagnosis) -> the metric it is written back as,
+# with the selection split in the name (best_val_acc; best_test_acc for a run that had no
+# validation split): `{split}` is replaced.
+DIAGNOSIS_METRICS = {
+    "best_epoch": "best_epoch",
+    "best_loss": "best_{split}_loss",
+    "best_acc": "best_{split}_acc",
+    "test_loss_at_best": "test_loss_at_best",
+    "test_acc_at_best": "test_acc_at_best",
+    "gap_acc_final": "gap_acc_final",
+    "gap_acc_max": "gap_acc_max",
+    "gap_loss_final": "gap_loss_final",
+    "gap_loss_max": "gap_loss_max",
+    "loss_rise": "{split}_loss_rise",
+    "overfit_onset": "overfit_onset",
+    "selection_optimism": "selection_optimism",
+}
 
 # A sweep parent's params: its definition.
 SWEEP_OVERRIDES = "sweep.overrides"
@@ -68,6 +96,7 @@ SWEEP_PARAMS = "sweep.params"
 SWEEP_GRID_SIZE = "sweep.grid_size"
 SWEEP_LAUNCHER = "sweep.launcher"
 SWEEP_SWEEPER = "sweep.sweeper"
+SWEEP_OBJECTIVE = "sweep.objective"  # a search's objective (Optuna), "none" for a grid
 
 # Artifacts.
 CONFIG_ARTIFACT = "config.yaml"

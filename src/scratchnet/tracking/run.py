@@ -26,16 +26,24 @@ from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
 from scratchnet.tracking.artifacts import learning_curve_figure, weights_npz
 from scratchnet.tracking.names import (
+    BEST_EPOCH_TAG,
     CONFIG_ARTIFACT,
     CONFIG_HASH_TAG,
     CURVES_ARTIFACT,
     DATASET_DIGEST_TAG,
     DATASET_TAG,
     DIVERGED_EPOCH_TAG,
+    DIVERGED_METRIC_TAG,
     DIVERGED_TAG,
+    DIVERGED_VALUE_TAG,
+    DIVERGENCE_RULE_TAG,
+    EPOCHS_PLANNED_TAG,
     ITERATIONS_TAG,
     PARENT_TAG,
     SEED_TAG,
+    SELECTION_TAG,
+    STOPPED_EARLY_TAG,
+    STOPPED_EPOCH_TAG,
     STUDY_TAG,
     WEIGHTS_ARTIFACT,
 )
@@ -43,6 +51,7 @@ from scratchnet.tracking.provenance import mask_tree, provenance_tags
 from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import Callback, TrainResult, train
+from scratchnet.training.metrics import selection_split
 from scratchnet.training.progress import ProgressBar
 
 
@@ -65,6 +74,7 @@ def run_tags(
         CONFIG_HASH_TAG: config_hash(cfg),
         STUDY_TAG: cfg.study.name,
         SEED_TAG: str(cfg.seed),
+        SELECTION_TAG: selection_split(data.has_validation),
     }
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
@@ -103,14 +113,8 @@ def run(
 def record_outcome(
     recorder: RunRecorder, cfg: DictConfig, net: TwoLayerNet, result: TrainResult, name: str
 ) -> None:
-    """Divergence tags and the artifacts: resolved config, learning curves, final weights."""
-    tags: dict[str, object] = {
-        DIVERGED_TAG: str(result.diverged).lower(),
-        ITERATIONS_TAG: result.iterations,
-    }
-    if result.diverged:
-        tags[DIVERGED_EPOCH_TAG] = result.diverged_at
-    recorder.set_tags(tags)
+    """How the run ended (tags) and the artifacts: resolved config, learning curves, weights."""
+    recorder.set_tags(outcome_tags(result))
     resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
     files = {CONFIG_ARTIFACT: OmegaConf.to_yaml(resolved).encode()}
     if cfg.tracking.log_weights and not result.diverged:
@@ -120,25 +124,46 @@ def record_outcome(
     recorder.log_files(files)
 
 
+def outcome_tags(result: TrainResult) -> dict[str, object]:
+    """Divergence (the rule, epoch and value that ended the run) and early stopping."""
+    tags: dict[str, object] = {
+        DIVERGED_TAG: str(result.diverged).lower(),
+        ITERATIONS_TAG: result.iterations,
+        EPOCHS_PLANNED_TAG: result.planned_epochs,
+        STOPPED_EARLY_TAG: str(result.stopped_early).lower(),
+    }
+    if result.divergence is not None:
+        d = result.divergence
+        tags |= {DIVERGED_EPOCH_TAG: d.epoch, DIVERGENCE_RULE_TAG: d.rule}
+        tags |= {DIVERGED_METRIC_TAG: d.metric, DIVERGED_VALUE_TAG: repr(d.value)}
+    if result.stopped_epoch is not None:
+        tags[STOPPED_EPOCH_TAG] = result.stopped_epoch
+    if result.best_epoch is not None:
+        tags[BEST_EPOCH_TAG] = result.best_epoch
+    return tags
+
+
 Summary = dict[str, float | str | bool | None]
 log = logging.getLogger("scratchnet")
+SHOWN_METRICS = ("train_acc", "val_acc", "test_acc", "val_loss", "test_loss")
 
 
 def summarize_outcome(outcome: RunOutcome, experiment: str) -> Summary:
     """Log the run's last epoch (or its divergence) and return it, as a Hydra job returns it."""
     result, name = outcome.result, outcome.name
     final = result.history[-1] if result.history else {}
-    if result.diverged:
-        log.warning("%s diverged at epoch %d", name, result.diverged_at)
-    elif final:
-        log.info(
-            "%s: epoch %d train_acc=%.4f test_acc=%.4f test_loss=%.4f",
-            name,
-            final["epoch"],
-            final["train_acc"],
-            final["test_acc"],
-            final["test_loss"],
+    if result.divergence is not None:
+        d = result.divergence
+        log.warning(
+            "%s diverged at epoch %d (%s: %s=%.4g)", name, d.epoch, d.rule, d.metric, d.value
         )
+    if result.stopped_epoch is not None:
+        log.info(
+            "%s stopped early at epoch %d (best %s)", name, result.stopped_epoch, result.best_epoch
+        )
+    if final:
+        shown = " ".join(f"{k}={final[k]:.4f}" for k in SHOWN_METRICS if k in final)
+        log.info("%s: epoch %d %s", name, final["epoch"], shown)
     if outcome.run_id:
         log.info("MLflow run %s in experiment %r", outcome.run_id, experiment)
     return {"run_id": outcome.run_id, "diverged": result.diverged, **final}

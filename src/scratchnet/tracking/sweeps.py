@@ -13,10 +13,6 @@ from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.tracking.names import (
-    BEST_BY_FINAL_TEST_ACC_TAG,
-    BEST_BY_MIN_TEST_LOSS_TAG,
-    BEST_FINAL_TEST_ACC,
-    BEST_MIN_TEST_LOSS,
     CONFIG_HASH_TAG,
     DIVERGED_TAG,
     FAILED,
@@ -30,6 +26,10 @@ from scratchnet.tracking.names import (
     SUMMARY_COUNTS,
     SWEEP_ID_TAG,
     SWEEP_PARENT_TAG,
+    SWEEP_SELECTION_TAG,
+    best_by_tag,
+    best_final_acc,
+    best_min_loss,
 )
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
 
@@ -143,28 +143,39 @@ def mark_interrupted_runs_killed(client: MlflowClient, runs: Iterable[Run]) -> l
 
 @dataclass(frozen=True)
 class SweepSummary:
-    """Counts by outcome and the best runs, as logged on the parent at the sweep's end."""
+    """Counts by outcome and the best runs, as logged on the parent at the sweep's end.
+
+    The best runs are chosen on `split`: validation when every candidate has one, else test
+    (runs without a validation split), which the parent's `sweep_selection` tag then says.
+    """
 
     finished: int
     failed: int
     killed: int
     diverged: int
+    split: str
     best_final_acc: tuple[str, float] | None
     best_min_loss: tuple[str, float] | None
 
 
 def summarize(client: MlflowClient, runs: Sequence[Run]) -> SweepSummary:
-    """Finished/failed/killed/diverged counts; best run by final test_acc and by min test_loss."""
+    """Finished/failed/killed/diverged counts; best run by final accuracy and by lowest loss
+    at any epoch, on the validation split (on test only when the runs have none)."""
     status = [r.info.status for r in runs]
     ok = [r for r in runs if r.info.status == FINISHED and r.data.tags.get(DIVERGED_TAG) != "true"]
+    split = "val" if ok and all("val_acc" in r.data.metrics for r in ok) else "test"
     best_acc = max(
-        ((r.info.run_name, r.data.metrics["test_acc"]) for r in ok if "test_acc" in r.data.metrics),
+        (
+            (r.info.run_name, r.data.metrics[f"{split}_acc"])
+            for r in ok
+            if f"{split}_acc" in r.data.metrics
+        ),
         key=lambda pair: pair[1],
         default=None,
     )
     lowest = []
     for r in ok:
-        history = client.get_metric_history(r.info.run_id, "test_loss")
+        history = client.get_metric_history(r.info.run_id, f"{split}_loss")
         if history:
             lowest.append((r.info.run_name, min(m.value for m in history)))
     return SweepSummary(
@@ -172,6 +183,7 @@ def summarize(client: MlflowClient, runs: Sequence[Run]) -> SweepSummary:
         failed=status.count(FAILED),
         killed=status.count(KILLED),
         diverged=sum(r.data.tags.get(DIVERGED_TAG) == "true" for r in runs),
+        split=split,
         best_final_acc=best_acc,
         best_min_loss=min(lowest, key=lambda pair: pair[1], default=None),
     )
@@ -181,13 +193,15 @@ def log_summary(client: MlflowClient, parent_id: str, summary: SweepSummary) -> 
     """Counts as parent metrics, the best runs as parent tags."""
     counts = (summary.finished, summary.failed, summary.killed, summary.diverged)
     metrics = [Metric(k, float(v), 0, 0) for k, v in zip(SUMMARY_COUNTS, counts, strict=True)]
-    tags = []
-    if summary.best_final_acc:
-        metrics.append(Metric(BEST_FINAL_TEST_ACC, summary.best_final_acc[1], 0, 0))
-        tags.append(RunTag(BEST_BY_FINAL_TEST_ACC_TAG, summary.best_final_acc[0]))
-    if summary.best_min_loss:
-        metrics.append(Metric(BEST_MIN_TEST_LOSS, summary.best_min_loss[1], 0, 0))
-        tags.append(RunTag(BEST_BY_MIN_TEST_LOSS_TAG, summary.best_min_loss[0]))
+    tags = [RunTag(SWEEP_SELECTION_TAG, summary.split)]
+    chosen = (
+        (best_final_acc(summary.split), summary.best_final_acc),
+        (best_min_loss(summary.split), summary.best_min_loss),
+    )
+    for metric, best in chosen:
+        if best is not None:
+            metrics.append(Metric(metric, best[1], 0, 0))
+            tags.append(RunTag(best_by_tag(metric), best[0]))
     client.log_batch(parent_id, metrics=metrics, tags=tags)
 
 
@@ -211,11 +225,12 @@ def end_sweep(parent: SweepParent, status: str) -> SweepSummary:
         log_summary(client, parent_id, summary)
         client.set_terminated(parent_id, status=status)
     log.info(
-        "sweep done: %d finished (%d diverged), %d failed, %d killed; best final test_acc: %s",
+        "sweep done: %d finished (%d diverged), %d failed, %d killed; best final %s_acc: %s",
         summary.finished,
         summary.diverged,
         summary.failed,
         summary.killed,
+        summary.split,
         summary.best_final_acc,
     )
     return summary

@@ -32,43 +32,49 @@ def curve(
     slope: float = 0.01,
     noise: float = 0.0,
     seed: int = 0,
+    validation: bool = True,
 ) -> pd.DataFrame:
     """A history of `epochs` + 1 epochs shaped as `kind`: good_fit, overfit, underfit, diverged.
 
-    good_fit: both losses fall to a plateau, small gap. overfit: as good_fit but the test
-    loss rises by `slope` per epoch after `onset` and the accuracy gap grows. underfit: losses
-    barely fall, accuracy stays low. diverged: the train loss climbs above its start.
+    good_fit: both losses fall to a plateau, small gap. overfit: as good_fit but the held-out
+    losses rise by `slope` per epoch after `onset` and the accuracy gap grows. underfit:
+    losses barely fall, accuracy stays low. diverged: the train loss climbs above its start.
+    Validation and test follow the same held-out curve with their own noise; without
+    `validation` there are no val columns and the gaps are against test, as for a run with
+    `data.val_fraction=0`.
     """
     rng = np.random.default_rng(seed)
     e = np.arange(epochs + 1, dtype=float)
+    train, held_out = _shapes(e, kind, onset, slope)
+    train = train + rng.normal(0, noise, e.shape)
+    columns: dict[str, np.ndarray] = {"epoch": e.astype(int), "train_loss": train}
+    columns["train_acc"] = np.clip(1 - train / CHANCE_LOSS * 0.9, 0, 1)
+    for split in ("val", "test") if validation else ("test",):
+        loss = held_out + rng.normal(0, noise, e.shape)
+        penalty = 0.08 if kind == "overfit" else 0
+        columns[f"{split}_loss"] = loss
+        columns[f"{split}_acc"] = np.clip(1 - loss / CHANCE_LOSS * 0.9 - penalty, 0, 1)
+    chosen = "val" if validation else "test"
+    columns["gap_acc"] = columns["train_acc"] - columns[f"{chosen}_acc"]
+    columns["gap_loss"] = columns[f"{chosen}_loss"] - train
+    return pd.DataFrame(columns)
+
+
+def _shapes(e: np.ndarray, kind: str, onset: int, slope: float) -> tuple[np.ndarray, np.ndarray]:
+    """The noise-free train and held-out loss curves of `kind`."""
     decay = np.exp(-e / 8)
     if kind == "underfit":
         train = CHANCE_LOSS - 0.8 * (1 - decay)
-        test = train + 0.05 * (1 - decay)
-    elif kind == "diverged":
+        return train, train + 0.05 * (1 - decay)
+    if kind == "diverged":
         train = CHANCE_LOSS * (1 + 0.05 * e)
-        test = train + 0.02
-    else:
-        train = (CHANCE_LOSS - 0.1) * decay + 0.1
-        test = train + 0.1 * (1 - decay)
-        if kind == "overfit":
-            test = test + slope * np.maximum(e - onset, 0)
-            train = train * np.exp(-np.maximum(e - onset, 0) / 20)
-    test = test + rng.normal(0, noise, e.shape)
-    train = train + rng.normal(0, noise, e.shape)
-    train_acc = np.clip(1 - train / CHANCE_LOSS * 0.9, 0, 1)
-    test_acc = np.clip(1 - test / CHANCE_LOSS * 0.9 - (0.08 if kind == "overfit" else 0), 0, 1)
-    return pd.DataFrame(
-        {
-            "epoch": e.astype(int),
-            "train_loss": train,
-            "train_acc": train_acc,
-            "test_loss": test,
-            "test_acc": test_acc,
-            "gap_acc": train_acc - test_acc,
-            "gap_loss": test - train,
-        }
-    )
+        return train, train + 0.02
+    train = (CHANCE_LOSS - 0.1) * decay + 0.1
+    held_out = train + 0.1 * (1 - decay)
+    if kind == "overfit":
+        held_out = held_out + slope * np.maximum(e - onset, 0)
+        train = train * np.exp(-np.maximum(e - onset, 0) / 20)
+    return train, held_out
 
 
 @dataclass
@@ -83,10 +89,12 @@ class FakeRun:
 
 
 def metric_batch(history: pd.DataFrame, timestamp: int) -> list[Metric]:
-    """Every finite value of the six metrics as MLflow metrics, step = epoch."""
+    """Every finite value of the epoch metrics as MLflow metrics, step = epoch."""
     out = []
     for row in history.itertuples(index=False):
         for key in EPOCH_METRICS:
+            if key not in history:
+                continue
             value = float(getattr(row, key))
             if np.isfinite(value):
                 out.append(Metric(key, value, timestamp + int(row.epoch), int(row.epoch)))

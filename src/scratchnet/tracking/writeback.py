@@ -17,22 +17,22 @@ from scratchnet.tracking.names import (
     REASON_TAG,
     REPORT_ARTIFACT_DIR,
     RUNNING,
+    SELECTION_SPLIT_TAG,
     VERDICT_TAG,
 )
 
-METRIC_FIELDS = DIAGNOSIS_METRICS
-
 
 def diagnosis_metrics(row: pd.Series) -> dict[str, float]:
-    """The row's numeric diagnosis as metrics: finite values only, missing ones omitted."""
+    """The row's numeric diagnosis as metrics named with its selection split (best_val_acc),
+    finite values only, missing ones omitted."""
     out: dict[str, float] = {}
-    for key in METRIC_FIELDS:
-        value = row.get(key)
+    for column, template in DIAGNOSIS_METRICS.items():
+        value = row.get(column)
         if value is None or pd.isna(value):
             continue
         number = float(value)
         if math.isfinite(number):
-            out[key] = number
+            out[template.format(split=row["selection"])] = number
     return out
 
 
@@ -43,6 +43,7 @@ def diagnosis_tags(row: pd.Series) -> dict[str, str]:
         VERDICT_TAG: str(row["verdict"]),
         REASON_TAG: str(row["reason"])[:MAX_TAG_LENGTH],
         ONSET_TAG: "none" if onset is None or pd.isna(onset) else str(int(onset)),
+        SELECTION_SPLIT_TAG: str(row["selection"]),
     }
 
 

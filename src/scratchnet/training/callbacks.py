@@ -6,19 +6,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scratchnet.training.plan import TrainPlan
+from scratchnet.training.stopping import Divergence
 
 
 @dataclass
 class TrainResult:
-    """Per-epoch metrics (epoch 0 = before any update) and how the run ended."""
+    """Per-epoch metrics (epoch 0 = before any update) and how the run ended.
+
+    `history` holds every finite epoch, a loss spike included; `divergence` says which rule
+    stopped a diverged run, at which epoch and value; `stopped_epoch` is the epoch early
+    stopping ended the run at, `best_epoch` the lowest validation loss it saw.
+    """
 
     history: list[dict[str, float]] = field(default_factory=list)
-    diverged_at: int | None = None
     iterations: int = 0
+    planned_epochs: int = 0
+    divergence: Divergence | None = None
+    stopped_epoch: int | None = None
+    best_epoch: int | None = None
 
     @property
     def diverged(self) -> bool:
-        return self.diverged_at is not None
+        return self.divergence is not None
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The epoch that showed the divergence, if the run diverged."""
+        return self.divergence.epoch if self.divergence else None
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.stopped_epoch is not None
 
 
 class Callback:

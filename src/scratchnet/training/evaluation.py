@@ -1,4 +1,4 @@
-"""Loss and accuracy of a net on its full train and test sets, after every epoch.
+"""Loss and accuracy of a net on its full train, validation and test sets, after every epoch.
 
 Two implementations of one `Evaluation` interface: `BlockEvaluator`, the fast path (blocks of
 rows over threads, optionally on a snapshot of the weights so that it overlaps the next
@@ -33,12 +33,16 @@ class Evaluation(Protocol):
     def restore(self) -> None:
         """Put the last evaluated weights back into the net (after a diverged epoch)."""
 
+    def evaluated_params(self) -> dict[str, np.ndarray]:
+        """The weights given to the last `start` (a snapshot's, or the net's own arrays)."""
+        ...
+
     def close(self) -> None:
         """Stop any background work."""
 
 
 class BlockEvaluator:
-    """The full train and test sets in blocks of rows, taken by any free thread.
+    """The full splits (train, validation, test) in blocks of rows, taken by any free thread.
 
     `start` copies the weights into a snapshot net (when `snapshot`) and sets `threads - 1`
     background threads on the blocks; `result` takes the blocks still left on the calling
@@ -54,9 +58,9 @@ class BlockEvaluator:
     ) -> None:
         self.net = net
         self.target = copy.deepcopy(net) if snapshot else net
+        self.names = [name for name, _, _ in data.splits()]
         self.splits = [
-            (RowReader(data.pixels_train, data.scale, net.dtype), data.t_train),
-            (RowReader(data.pixels_test, data.scale, net.dtype), data.t_test),
+            (RowReader(pixels, data.scale, net.dtype), t) for _, pixels, t in data.splits()
         ]
         if any(len(reader) == 0 for reader, _ in self.splits):
             raise ValueError("evaluate needs at least one sample in each split")
@@ -103,19 +107,22 @@ class BlockEvaluator:
         """The metrics of the weights given to `start`, once every block is done."""
         self._work(self.workspaces[0])
         self._wait()
-        totals = []
-        for split, (reader, _) in enumerate(self.splits):
+        totals = {}
+        for split, (name, (reader, _)) in enumerate(zip(self.names, self.splits, strict=True)):
             sums = [s for (b, _, _), s in zip(self.blocks, self._sums, strict=True) if b == split]
             loss = sum(block_loss for block_loss, _ in sums)  # in block order: deterministic
-            totals.append((loss / len(reader), sum(correct for _, correct in sums) / len(reader)))
-        (train_loss, train_acc), (test_loss, test_acc) = totals
-        return epoch_metrics(train_loss, train_acc, test_loss, test_acc)
+            totals[name] = (loss / len(reader), sum(correct for _, correct in sums) / len(reader))
+        return epoch_metrics(totals)
 
     def restore(self) -> None:
         """Put the last evaluated weights back into the net (after a diverged epoch)."""
         if self.target is not self.net:
             for key, value in self.target.params.items():
                 np.copyto(self.net.params[key], value)
+
+    def evaluated_params(self) -> dict[str, np.ndarray]:
+        """The weights given to the last `start`."""
+        return self.target.params
 
     def close(self) -> None:
         """Stop the background threads (blocks not yet claimed are dropped)."""
@@ -127,13 +134,17 @@ class BlockEvaluator:
 
 
 def evaluate(net: TwoLayerNet, data: Dataset, chunk_size: int) -> dict[str, float]:
-    """Loss and accuracy on the full train and test sets, and the generalization gaps.
+    """Loss and accuracy on the full splits, and the generalization gaps.
 
     The reference path: `TwoLayerNet.evaluate` in chunks of `chunk_size` rows.
     """
-    train_loss, train_acc = net.evaluate(data.x_train, data.t_train, chunk_size=chunk_size)
-    test_loss, test_acc = net.evaluate(data.x_test, data.t_test, chunk_size=chunk_size)
-    return epoch_metrics(train_loss, train_acc, test_loss, test_acc)
+    features = {"train": data.x_train, "val": data.x_val, "test": data.x_test}
+    return epoch_metrics(
+        {
+            name: net.evaluate(features[name], t, chunk_size=chunk_size)
+            for name, _, t in data.splits()
+        }
+    )
 
 
 class ReferenceEvaluation:
@@ -150,6 +161,9 @@ class ReferenceEvaluation:
 
     def restore(self) -> None:
         """The net was never moved past the evaluated weights."""
+
+    def evaluated_params(self) -> dict[str, np.ndarray]:
+        return self.net.params
 
     def close(self) -> None:
         """No threads to stop."""

@@ -24,9 +24,14 @@ from scratchnet.training.blas import (
 )
 from scratchnet.training.callbacks import Callback, TrainResult, batch_listeners
 from scratchnet.training.evaluation import BlockEvaluator, Evaluation, ReferenceEvaluation
-from scratchnet.training.metrics import is_diverged
 from scratchnet.training.plan import TrainPlan, batch_indices, make_plan
 from scratchnet.training.steps import FastStepper, ReferenceStepper, Stepper
+from scratchnet.training.stopping import (
+    NON_FINITE,
+    BestEpoch,
+    DivergenceRule,
+    EarlyStopping,
+)
 
 BATCH_SEED_KEY = 1  # batches come from SeedSequence(seed, spawn_key=(1,)); key 0 is the net's
 
@@ -46,13 +51,14 @@ class _Loop:
         stepper: Stepper,
         evaluation: Evaluation,
         callbacks: Sequence[Callback],
-        divergence_factor: float | None,
+        divergence: DivergenceRule,
+        best: BestEpoch | None,
     ) -> None:
         self.plan, self.batches, self.stepper = plan, batches, stepper
         self.evaluation, self.callbacks = evaluation, callbacks
         self.listeners = batch_listeners(callbacks)
-        self.divergence_factor = divergence_factor
-        self.result = TrainResult()
+        self.divergence, self.best = divergence, best
+        self.result = TrainResult(planned_epochs=plan.epochs)
 
     def steps(self, batches: list[np.ndarray]) -> None:
         """The updates of one epoch, each announced to the batch listeners first."""
@@ -64,18 +70,36 @@ class _Loop:
             self.result.iterations += 1
 
     def collect(self, epoch: int) -> dict[str, float] | None:
-        """The started evaluation's metrics for `epoch`; None if they show divergence."""
+        """The started evaluation's metrics for `epoch`; None when they are not finite.
+
+        A finite epoch is kept (and reported) even when it shows divergence: the spike is
+        part of the run. The stopping rules take note of it.
+        """
         metrics = self.evaluation.result()
-        initial = self.result.history[0] if self.result.history else None
-        if is_diverged(metrics, initial, self.divergence_factor):
-            self.result.diverged_at = epoch
-            return None
+        divergence = self.divergence.check(epoch, metrics)
+        if divergence is not None:
+            self.result.divergence = divergence
+            if divergence.rule == NON_FINITE:
+                return None
         self.result.history.append({"epoch": epoch, **metrics})
+        if self.best is not None and self.best.improved(epoch, metrics):
+            self.best.keep(self.evaluation.evaluated_params())
+            self.result.best_epoch = epoch
         return metrics
 
-    def report(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        for cb in self.callbacks:
-            cb.on_epoch_end(epoch, metrics)
+    def stops_after(self, epoch: int) -> bool:
+        """True when the run ends at `epoch`: it diverged, or early stopping says so."""
+        if self.result.diverged:
+            return True
+        if self.best is not None and self.best.should_stop(epoch):
+            self.result.stopped_epoch = epoch
+            return True
+        return False
+
+    def report(self, epoch: int, metrics: Mapping[str, float] | None) -> None:
+        if metrics is not None:
+            for cb in self.callbacks:
+                cb.on_epoch_end(epoch, metrics)
 
     def serial(self, step_threads: int | None, eval_threads: int | None) -> None:
         """Evaluate each epoch right after its updates (the net waits for its callbacks)."""
@@ -85,9 +109,9 @@ class _Loop:
             with blas_threads(eval_threads):
                 self.evaluation.start()
                 metrics = self.collect(epoch)
-            if metrics is None:
-                return
             self.report(epoch, metrics)
+            if self.stops_after(epoch):
+                return
 
     def overlapped(self) -> None:
         """Evaluate epoch e on a snapshot while epoch e + 1 trains (all at one BLAS thread)."""
@@ -98,19 +122,61 @@ class _Loop:
             try:
                 self.steps(batches)
             except KeyboardInterrupt:  # keep the epoch already trained and being evaluated
-                if (metrics := self.collect(pending)) is not None:
-                    self.report(pending, metrics)
+                self.report(pending, self.collect(pending))
                 raise
             metrics = self.collect(pending)
-            if metrics is None:  # epoch `pending` diverged: back to its weights
+            if self.stops_after(pending):  # the run ends at `pending`: back to its weights
                 self.evaluation.restore()
                 self.result.iterations = done
+                self.report(pending, metrics)
                 return
             self.evaluation.start()
             self.report(pending, metrics)
             pending = epoch
-        if (metrics := self.collect(pending)) is not None:
-            self.report(pending, metrics)
+        self.report(pending, self.collect(pending))
+
+    def run(
+        self, net: TwoLayerNet, overlap: bool, step_threads: int | None, eval_threads: int | None
+    ) -> TrainResult:
+        """The whole run, between the callbacks' begin and end."""
+        for cb in self.callbacks:
+            cb.on_train_begin(self.plan)
+        with (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
+            closing(self.evaluation),
+            blas_threads(1 if overlap else None),
+        ):
+            if overlap:
+                self.overlapped()
+            else:
+                self.serial(step_threads, eval_threads)
+        self.finish(net)
+        for cb in self.callbacks:
+            cb.on_train_end(self.result)
+        return self.result
+
+    def finish(self, net: TwoLayerNet) -> None:
+        """With early stopping's `restore_best`, end with the best epoch's weights."""
+        if self.best is not None and self.best.params and not self.result.diverged:
+            for key, value in self.best.params.items():
+                np.copyto(net.params[key], value)
+
+
+def _engine(
+    net: TwoLayerNet,
+    data: Dataset,
+    lr: float,
+    fast: bool,
+    threads: int,
+    chunk_size: int,
+    overlap: bool,
+) -> tuple[Stepper, Evaluation]:
+    """The fast path's stepper and block evaluator, or the reference path's (one-hot labels)."""
+    if not fast:
+        return ReferenceStepper(net, data, lr), ReferenceEvaluation(net, data, chunk_size)
+    block_rows = min(chunk_size, EVAL_BLOCK_ROWS)
+    evaluation = BlockEvaluator(net, data, threads, block_rows, snapshot=overlap)
+    return FastStepper(net, data, lr), evaluation
 
 
 def train(
@@ -125,6 +191,8 @@ def train(
     seed: int = 0,
     eval_chunk_size: int = 10000,
     divergence_factor: float | None = 3.0,
+    divergence_patience: int = 3,
+    early_stopping: EarlyStopping | None = None,
     callbacks: Sequence[Callback] = (),
     step_threads: int | None = STEP_BLAS_THREADS,
     eval_threads: int | None = None,
@@ -133,9 +201,10 @@ def train(
     """Train `net` in place; evaluate at epoch 0 and after every epoch; stop on divergence.
 
     Batches are drawn from `seed` (its spawn key 1; key 0 is for weight initialisation).
-    Diverged: a loss is NaN/inf, or the train loss exceeds `divergence_factor` times its
-    epoch-0 value (cross-entropy saturates at -log(delta) ~ 16, so blow-ups stay finite);
-    the net is then left with the weights of the diverged epoch.
+    Diverged: a loss is NaN/inf, or the train loss stays above `divergence_factor` times its
+    epoch-0 value for `divergence_patience` epochs in a row (cross-entropy saturates at
+    -log(delta) ~ 16, so blow-ups stay finite); the net is then left with the weights of the
+    diverged epoch. `early_stopping` stops a run whose validation loss stops improving.
     Updates run with at most `step_threads` BLAS threads (None: the BLAS default); the
     evaluation with `eval_threads` threads of one BLAS thread each (None: as many as BLAS
     would use) in blocks of min(eval_chunk_size, EVAL_BLOCK_ROWS) rows. With more than one
@@ -144,31 +213,19 @@ def train(
     late and the net has moved on by then. The metrics are the same either way.
     """
     plan = make_plan(data.train_size, batch_size, epochs, iters_num)
-    fast = data.t_train.ndim == 1 and data.t_test.ndim == 1  # else one-hot: the reference path
+    if early_stopping is not None and not data.has_validation:
+        raise ValueError("early stopping watches the validation loss: the data has none")
     threads = eval_threads or default_eval_threads()
+    fast = data.t_train.ndim == 1 and data.t_test.ndim == 1  # else one-hot: the reference path
     overlap = fast and overlap_evaluation and threads > 1 and step_threads == 1
-    stepper: Stepper
-    evaluation: Evaluation
-    if fast:
-        stepper = FastStepper(net, data, lr)
-        block_rows = min(eval_chunk_size, EVAL_BLOCK_ROWS)
-        evaluation = BlockEvaluator(net, data, threads, block_rows, snapshot=overlap)
-    else:
-        stepper = ReferenceStepper(net, data, lr)
-        evaluation = ReferenceEvaluation(net, data, eval_chunk_size)
-    batches = batch_indices(plan, sampling, batch_rng(seed))
-    loop = _Loop(plan, batches, stepper, evaluation, callbacks, divergence_factor)
-    for cb in callbacks:
-        cb.on_train_begin(plan)
-    with (
-        np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
-        closing(evaluation),
-        blas_threads(1 if overlap else None),
-    ):
-        if overlap:
-            loop.overlapped()
-        else:
-            loop.serial(step_threads, 1 if fast else None)
-    for cb in callbacks:
-        cb.on_train_end(loop.result)
-    return loop.result
+    stepper, evaluation = _engine(net, data, lr, fast, threads, eval_chunk_size, overlap)
+    loop = _Loop(
+        plan,
+        batch_indices(plan, sampling, batch_rng(seed)),
+        stepper,
+        evaluation,
+        callbacks,
+        DivergenceRule(divergence_factor, divergence_patience),
+        BestEpoch(early_stopping) if early_stopping is not None else None,
+    )
+    return loop.run(net, overlap, step_threads, 1 if fast else None)

@@ -1,29 +1,37 @@
-"""What an epoch reports: the metric names, the generalization gaps, and the divergence rule."""
+"""What an epoch reports: the metric names and the generalization gaps.
 
-import math
+Three splits: the gaps are measured against validation when there is one (the split choices
+are made on), else against test, as the chapter does without a validation set.
+"""
+
 from collections.abc import Mapping
 
-METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap_acc", "gap_loss")
+METRICS = (
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "test_loss",
+    "test_acc",
+    "gap_acc",
+    "gap_loss",
+)
+SPLITS = ("train", "val", "test")
 
 
-def epoch_metrics(
-    train_loss: float, train_acc: float, test_loss: float, test_acc: float
-) -> dict[str, float]:
-    """An epoch's metrics in METRICS order, with the gaps train - test acc, test - train loss."""
-    return {
-        "train_loss": train_loss,
-        "train_acc": train_acc,
-        "test_loss": test_loss,
-        "test_acc": test_acc,
-        "gap_acc": train_acc - test_acc,
-        "gap_loss": test_loss - train_loss,
-    }
+def selection_split(has_validation: bool) -> str:
+    """The split a run's choices are made on: validation, or test when there is none."""
+    return "val" if has_validation else "test"
 
 
-def is_diverged(
-    metrics: Mapping[str, float], initial: Mapping[str, float] | None, factor: float | None
-) -> bool:
-    """Non-finite metrics, or a train loss `factor` times above the initial one."""
-    if not all(math.isfinite(v) for v in metrics.values()):
-        return True
-    return bool(initial and factor and metrics["train_loss"] > factor * initial["train_loss"])
+def epoch_metrics(by_split: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """An epoch's metrics in METRICS order from (loss, accuracy) per split, with the gaps
+    gap_acc = train_acc - acc and gap_loss = loss - train_loss on the selection split."""
+    out: dict[str, float] = {}
+    for split in SPLITS:
+        if split in by_split:
+            out[f"{split}_loss"], out[f"{split}_acc"] = by_split[split]
+    chosen = selection_split("val" in by_split)
+    out["gap_acc"] = out["train_acc"] - out[f"{chosen}_acc"]
+    out["gap_loss"] = out[f"{chosen}_loss"] - out["train_loss"]
+    return out

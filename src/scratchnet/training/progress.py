@@ -10,7 +10,8 @@ from scratchnet.training.plan import TrainPlan
 
 
 class ProgressBar(Callback):
-    """One bar per run, advanced per epoch, with train/test accuracy as its postfix."""
+    """One bar per run, advanced per epoch, with the accuracies it is judged by as its postfix
+    (train and validation; train and test when there is no validation split)."""
 
     def __init__(self, description: str = "train", enabled: bool = True) -> None:
         self.description = description
@@ -26,11 +27,9 @@ class ProgressBar(Callback):
             return
         if epoch > 0:
             self._bar.update(1)
-        self._bar.set_postfix(
-            train_acc=f"{metrics['train_acc']:.4f}",
-            test_acc=f"{metrics['test_acc']:.4f}",
-            test_loss=f"{metrics['test_loss']:.4f}",
-        )
+        shown = [k for k in ("train_acc", "val_acc", "val_loss") if k in metrics]
+        shown = shown if "val_acc" in metrics else ["train_acc", "test_acc", "test_loss"]
+        self._bar.set_postfix({k: f"{metrics[k]:.4f}" for k in shown})
 
     def on_train_end(self, result: TrainResult) -> None:
         if self._bar is not None:
