@@ -27,6 +27,12 @@ def digits() -> Dataset:
     return load_dataset("digits", seed=0)
 
 
+@pytest.fixture(scope="module")
+def digits3() -> Dataset:
+    """Train, validation and test."""
+    return load_dataset("digits", seed=0, val_fraction=0.1)
+
+
 def make_net(data: Dataset, dtype=np.float32, activation="sigmoid", seed=0, std=0.01):
     return TwoLayerNet(
         data.input_size, 30, data.num_classes, std, activation=activation, dtype=dtype, seed=seed
@@ -228,6 +234,23 @@ def test_history_does_not_depend_on_the_number_of_evaluation_threads(digits):
     one = train(make_net(digits), digits, eval_threads=1, **kw).history
     two = train(make_net(digits), digits, eval_threads=2, **kw).history
     assert one == two
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_three_split_metrics_do_not_depend_on_threads_or_overlap(digits3, threads):
+    kw = dict(lr=0.5, batch_size=32, epochs=3, seed=6)
+    one = train(make_net(digits3), digits3, eval_threads=1, **kw).history
+    many = train(make_net(digits3), digits3, eval_threads=threads, **kw).history
+    serial = train(make_net(digits3), digits3, eval_threads=threads, overlap_evaluation=False, **kw)
+    assert one == many == serial.history
+    assert all("val_loss" in row for row in one)
+
+
+def test_the_evaluation_reads_each_image_once_per_epoch(digits3):
+    evaluator = BlockEvaluator(make_net(digits3), digits3, 1, 64, snapshot=False)
+    rows = sum(stop - start for _, start, stop in evaluator.blocks)
+    evaluator.close()
+    assert rows == digits3.train_size + digits3.val_size + len(digits3.t_test) == 1797
 
 
 def overlap_pair(data, **kw):

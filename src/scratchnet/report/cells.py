@@ -69,7 +69,7 @@ def ranked_columns(chosen: str) -> list[Column]:
         ("verdict", "verdict", "s"),
         ("best_epoch", "best epoch", "d"),
         ("best_acc", f"{chosen} acc @best", ".4f"),
-        ("test_acc_at_best", "test acc @best", ".4f"),
+        *([("test_acc_at_best", "test acc @best", ".4f")] if chosen != "test" else []),
         ("final_test_acc", "final test acc", ".4f"),
         ("gap_acc_final", "acc gap final", ".4f"),
         ("gap_acc_max", "acc gap max", ".4f"),

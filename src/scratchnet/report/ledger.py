@@ -9,15 +9,22 @@ import pandas as pd
 
 from scratchnet.analysis.tables import epochs_saved, optimism, selection_splits
 from scratchnet.report.cells import MISSING, fmt
-from scratchnet.report.markup import Block, Heading, Note, Pairs, Para
+from scratchnet.report.markup import Block, Heading, Pairs, Para
 from scratchnet.tracking.frames import SweepData
 from scratchnet.tracking.names import SWEEP_OBJECTIVE, SWEEP_SELECTION_TAG
 
-TEST_SELECTION_WARNING = (
-    "Some runs have no validation split (data.val_fraction=0): their best epochs, ranks and "
-    "verdicts were chosen on the test set, so their test numbers are optimistic. Run with "
-    "data.val_fraction > 0 to choose on validation and report test honestly."
-)
+
+def test_selection_warning(diag: pd.DataFrame) -> str:
+    """The summary's plain statement that (some of) its choices used the test set."""
+    chose_on_test = int((diag["selection"] == "test").sum())
+    who = "The runs have no" if chose_on_test == len(diag) else f"{chose_on_test} runs have no"
+    return (
+        f"{who} validation split (data.val_fraction=0): their best epochs, ranks and verdicts "
+        "were chosen on the test set, so the test numbers in this report are optimistic. Run "
+        "with data.val_fraction > 0 to choose on validation and report test honestly."
+    )
+
+
 SPLIT = {"val": "validation", "test": "test (optimistic: no validation split)"}
 
 
@@ -47,8 +54,15 @@ def ledger_rows(data: SweepData, diag: pd.DataFrame) -> list[tuple[str, str]]:
         ("the sweep's best runs (parent tags best_by_*)", SPLIT.get(parent_split or "", MISSING)),
         ("Optuna's objective", "not a search" if objective == "none" else objective),
         ("early stopping", early_stopping_entry(diag)),
-        ("reported: accuracy and loss at the chosen epoch", "test (never chosen on)"),
+        ("reported: accuracy and loss at the chosen epoch", reported_entry(diag)),
     ]
+
+
+def reported_entry(diag: pd.DataFrame) -> str:
+    """What the reported test numbers are: never chosen on, unless a run had no validation."""
+    if "test" in selection_splits(diag):
+        return "test (also chosen on where there is no validation split: optimistic)"
+    return "test (never chosen on)"
 
 
 def ledger_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
@@ -71,8 +85,6 @@ def ledger_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
                 "diverging."
             )
         )
-    if "test" in selection_splits(diag):
-        blocks.append(Note(TEST_SELECTION_WARNING))
     stopped, saved = epochs_saved(diag)
     if stopped:
         blocks.append(

@@ -35,7 +35,7 @@ from scratchnet.report.cells import (
 )
 from scratchnet.report.figures import FigureSpec
 from scratchnet.report.layout import chosen_on
-from scratchnet.report.ledger import TEST_SELECTION_WARNING, ledger_blocks
+from scratchnet.report.ledger import ledger_blocks, test_selection_warning
 from scratchnet.report.markup import (
     Block,
     Bullets,
@@ -118,20 +118,20 @@ def summary_blocks(diag: pd.DataFrame) -> list[Block]:
         Table(tuple(counts), (tuple(str(n) for n in counts.values()),)),
     ]
     if "test" in selection_splits(diag):
-        blocks.append(Note(TEST_SELECTION_WARNING))
+        blocks.append(Note(test_selection_warning(diag)))
     if order.empty:
         return [*blocks, Note("No run logged a finite epoch: nothing to rank.")]
     best, chosen = order.iloc[0], chosen_on(diag)
+    there = f"; test accuracy there {fmt(best['test_acc_at_best'])}" if chosen != "test" else ""
     blocks.append(
         Para(
             f"Best run: {best['name']} — {chosen} accuracy {fmt(best['best_acc'])} at epoch "
-            f"{fmt(best['best_epoch'], 'd')} (lowest {chosen} loss); test accuracy there "
-            f"{fmt(best['test_acc_at_best'])}; verdict {best['verdict']}."
+            f"{fmt(best['best_epoch'], 'd')} (lowest {chosen} loss){there}; verdict "
+            f"{best['verdict']}."
         )
     )
-    blocks.append(
-        Para(f"Runs ranked by {chosen} accuracy at their best epoch (test is only reported):")
-    )
+    reported = "test is only reported" if chosen == "val" else "see the note above"
+    blocks.append(Para(f"Runs ranked by {chosen} accuracy at their best epoch ({reported}):"))
     columns = ranked_columns(chosen)
     blocks.append(frame_table(order, columns[:2] + factor_columns(diag) + columns[2:]))
     return blocks
