@@ -18,7 +18,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -66,7 +65,3 @@ def main(cfg: DictConfig) -> None:
         worst = max(max(c.errors.values()) for c in checks)
         run.log_metrics({"worst_rel_error": worst})
         run.log_figures({"gradient_check": figures.gradcheck_figure(checks)})
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

@@ -16,7 +16,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -62,7 +61,3 @@ def main(cfg: DictConfig) -> None:
         descents = [run_one(uri, cfg, lr, f"lr={lr:g}", overrides, parent.run_id) for lr in lrs]
         parent.set_tags({f"verdict.lr_{d.lr:g}": d.verdict for d in descents})
         parent.log_figures({"lr_study": figures.lr_study_figure(descents, cfg.plot_extent)})
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

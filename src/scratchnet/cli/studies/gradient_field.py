@@ -13,7 +13,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -34,7 +33,3 @@ def main(cfg: DictConfig) -> None:
         run.log_metrics({"max_abs_error": error, "grid_points": field.x0.size})
         run.log_figures({"gradient_field": figures.gradient_field_figure(field)})
     log.info("%d points; numerical vs analytic gradient: max |error| %.3g", field.x0.size, error)
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

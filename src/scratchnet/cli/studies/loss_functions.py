@@ -16,7 +16,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -64,7 +63,3 @@ def main(cfg: DictConfig) -> None:
         log0.value,
         log0.warning,
     )
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

@@ -24,7 +24,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -80,7 +79,3 @@ def main(cfg: DictConfig) -> None:
     )
     if result.diverged_at is not None:
         log.warning("diverged at epoch %d", result.diverged_at)
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

@@ -19,7 +19,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -69,7 +68,3 @@ def main(cfg: DictConfig) -> None:
         )
     for t in tangents:
         log.info("tangent at x=%g: slope %.6f (exact %.6f)", t.x0, t.slope, df(t.x0))
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

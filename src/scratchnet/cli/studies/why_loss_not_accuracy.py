@@ -17,7 +17,6 @@ from scratchnet.cli.chapter import (
     chapter_run,
     checked,
     config_name,
-    run_script,
     task_overrides,
     tracked_store,
 )
@@ -76,7 +75,3 @@ def main(cfg: DictConfig) -> None:
         100 * flat["accuracy_flat_fraction"],
         100 * flat["loss_flat_fraction"],
     )
-
-
-if __name__ == "__main__":
-    run_script(NAME, main)

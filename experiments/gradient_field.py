@@ -1,0 +1,9 @@
+"""The chapter study `gradient_field` as a script.
+
+The same as `scratchnet-chapter gradient_field`; its code is in scratchnet.cli.studies.
+"""
+
+from scratchnet.cli.studies import run_study
+
+if __name__ == "__main__":
+    run_study("gradient_field")
