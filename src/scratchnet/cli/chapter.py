@@ -34,7 +34,7 @@ def config_name(name: str) -> str:
 
 
 def prog(name: str) -> str:
-    """How a study names itself in error messages: as it was started (`run_script`'s `prog`),
+    """How a study names itself in error messages: as it was started (`run_script`'s `prog_name`),
     by default `experiments/<name>.py`."""
     return PROGS.get(name, f"experiments/{name}.py")
 

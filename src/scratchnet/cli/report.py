@@ -90,7 +90,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         from scratchnet.tracking.store import open_client, store_errors
 
         thresholds = parse_thresholds(args.threshold)
-        print(f"{PROG}: tracking store {tracking_uri(args.tracking_uri)}", file=sys.stderr)
         with store_errors():
             report = build_report(
                 open_client(args.tracking_uri),
@@ -102,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 progress=lambda msg: print(f"{PROG}: {msg}", file=sys.stderr),
             )
         html = report.out_dir / "report.html"
+        print(
+            f"{PROG}: read from the tracking store {tracking_uri(args.tracking_uri)}",
+            file=sys.stderr,
+        )
         if report.logged:
             print(
                 f"{PROG}: diagnosis written to {report.runs_updated} runs; report logged to "
