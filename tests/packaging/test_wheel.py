@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from harness import REPO, all_runs
+from harness import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -96,11 +96,10 @@ def venv(dist, tmp_path_factory) -> Path:
     return venv / "bin"
 
 
-@pytest.fixture
-def empty(tmp_path) -> Path:
-    folder = tmp_path / "empty"
-    folder.mkdir()
-    return folder
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory) -> Path:
+    """An empty working folder, shared by the commands as a user's would be (one store)."""
+    return tmp_path_factory.mktemp("empty")
 
 
 def client_of(folder: Path) -> MlflowClient:
@@ -172,7 +171,8 @@ def test_train_records_in_the_current_folders_mlruns(venv, empty):
     )
     store = f"sqlite:///{empty / 'mlruns' / 'mlflow.db'}"
     assert f"tracking store: {store}" in done.stdout + done.stderr
-    (run_,) = all_runs(client_of(empty))
+    client = client_of(empty)
+    (run_,) = client.search_runs([client.get_experiment_by_name("scratchnet").experiment_id])
     assert run_.info.status == "FINISHED"
     assert run_.info.artifact_uri.startswith((empty / "mlruns" / "artifacts").as_uri())
     assert (
@@ -182,13 +182,18 @@ def test_train_records_in_the_current_folders_mlruns(venv, empty):
 
 def test_a_parallel_sweep_and_its_report_from_the_current_folder(venv, empty):
     sweep = ("-m", "trainer.lr=0.05,0.1", "trainer.epochs=2", "trainer.progress=false")
-    launcher = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
-    ok(run(venv / "scratchnet-train", *sweep, *launcher, cwd=empty))
-    runs = all_runs(client_of(empty))
+    where = (
+        "tracking.experiment=installed_sweep",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+    )
+    ok(run(venv / "scratchnet-train", *sweep, *where, cwd=empty))
+    client = client_of(empty)
+    runs = client.search_runs([client.get_experiment_by_name("installed_sweep").experiment_id])
     assert len(runs) == 3 and {r.info.status for r in runs} == {"FINISHED"}  # parent + 2 jobs
-    done = ok(run(venv / "scratchnet-report", "--experiment", "scratchnet", cwd=empty))
+    done = ok(run(venv / "scratchnet-report", "--experiment", "installed_sweep", cwd=empty))
     html = Path(done.stdout.strip().splitlines()[-1])
-    assert html.is_file() and html.is_relative_to(empty / "reports" / "scratchnet")
+    assert html.is_file() and html.is_relative_to(empty / "reports" / "installed_sweep")
 
 
 def test_a_chapter_study_from_the_current_folder(venv, empty):
