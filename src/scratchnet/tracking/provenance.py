@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import scratchnet
-from scratchnet.core.paths import repo_root
+from scratchnet.core.paths import checkout_root
 from scratchnet.tracking.names import (
     GIT_COMMIT_SOURCE_TAG,
     GIT_COMMIT_TAG,
@@ -21,8 +21,11 @@ MASK = "***"
 
 
 def git_state(root: Path | None = None) -> tuple[str, bool]:
-    """(commit, dirty) of the checkout, or ("unknown", False) outside git."""
-    root = root or repo_root()
+    """(commit, dirty) of the checkout, or ("unknown", False) outside git or when installed (the
+    current folder's repository is not the code's: the version tag says what ran)."""
+    root = root or checkout_root()
+    if root is None:
+        return "unknown", False
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True

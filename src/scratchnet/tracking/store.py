@@ -20,7 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.errors import ConfigError, ScratchnetError
-from scratchnet.core.paths import default_artifact_root, default_tracking_uri
+from scratchnet.core.paths import tracking_uri
 
 STORE_INIT_ATTEMPTS = 5  # a new store being made by another program: 7.5 s at most
 Client = MlflowClient  # what the layers above MLflow hold a store by
@@ -31,12 +31,13 @@ class StoreError(ScratchnetError):
 
 
 def resolve_uri(uri: str | None) -> str:
-    """`None` means the repo's store; a SQLite file needs a writable folder (made if absent).
+    """`None` means the default store (`core.paths`); a SQLite file needs a writable folder
+    (made if absent).
 
     A tracking server must accept connections: MLflow's client would otherwise retry for
     minutes before failing.
     """
-    uri = uri or default_tracking_uri()
+    uri = tracking_uri(uri)
     if uri.startswith(("http://", "https://")):
         check_server(uri)
     db = sqlite_path(uri)
@@ -137,8 +138,6 @@ def sqlite_path(uri: str) -> Path | None:
 
 def artifact_root_for(uri: str) -> str | None:
     """Artifacts beside the database for SQLite stores; the server decides for the others."""
-    if uri == default_tracking_uri():
-        return default_artifact_root().as_uri()
     db = sqlite_path(uri)
     return (db.parent / "artifacts").as_uri() if db is not None else None
 
@@ -168,9 +167,9 @@ def get_or_create_experiment(client: MlflowClient, uri: str, name: str) -> str:
 
 
 def open_client(uri: str | None = None) -> MlflowClient:
-    """A client on an existing store `uri` (default: the repo's); a missing SQLite file is an
-    error (reading never creates a store)."""
-    uri = uri or default_tracking_uri()
+    """A client on an existing store `uri` (default: `core.paths.default_tracking_uri`); a
+    missing SQLite file is an error (reading never creates a store)."""
+    uri = tracking_uri(uri)
     db = sqlite_path(uri)
     if db is not None and not db.is_file():
         raise StoreError(f"no tracking store at {db} (tracking URI {uri})")
