@@ -28,6 +28,7 @@ DIVERGED_TAG = "diverged"
 DIVERGED_EPOCH_TAG = f"{TAG_PREFIX}diverged_epoch"
 ITERATIONS_TAG = f"{TAG_PREFIX}iterations"
 FAILURE_TAG = f"{TAG_PREFIX}failure"
+SLURM_JOB_TAG = f"{TAG_PREFIX}slurm_job_id"  # `<array job>_<task>`, as squeue/sacct/scancel name it
 # Chapter runs.
 CHAPTER_TAG = f"{TAG_PREFIX}chapter"
 # Sweep parents.

@@ -36,10 +36,11 @@ from scratchnet.tracking.names import (
     ITERATIONS_TAG,
     PARENT_TAG,
     SEED_TAG,
+    SLURM_JOB_TAG,
     STUDY_TAG,
     WEIGHTS_ARTIFACT,
 )
-from scratchnet.tracking.provenance import mask_tree, provenance_tags
+from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id
 from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import Callback, TrainResult, train
@@ -68,6 +69,8 @@ def run_tags(
     }
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
+    if job := slurm_job_id():
+        tags[SLURM_JOB_TAG] = job
     return tags
 
 
