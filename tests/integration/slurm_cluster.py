@@ -33,11 +33,13 @@ from integration_support import free_port, pid_alive, port_open
 
 SBIN = Path("/usr/sbin")
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")  # in start order
-TOOLS = ("mariadb-install-db", "mariadb", "sinfo", "squeue", "sbatch", "srun", "scancel", "sacct")
+TOOLS = ("mariadb-install-db", "mariadb", "sinfo", "squeue", "sbatch", "srun", "scancel", "sacct",
+         "sacctmgr")  # fmt: skip
 PACKAGES = "slurm-wlm slurmdbd munge mariadb-server"
 CLUSTER = "scratchnet-test"
 NODE_CPUS = 2
 PARTITION = "debug"
+ACCOUNT = "scratchnet"  # an account root may charge (besides its default, root)
 ACCOUNTING_DB = "slurm_acct_db"
 KILL_WAIT_S = 10  # scancel: SIGTERM, then SIGKILL this much later (slurm.conf KillWait)
 
@@ -153,6 +155,7 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 AccountingStoragePort={lay.dbd_port}
 AccountingStoragePass={lay.munge_socket}
+AccountingStorageEnforce=associations
 JobAcctGatherType=jobacct_gather/none
 MpiDefault=none
 ReturnToService=2
@@ -244,11 +247,12 @@ class Cluster:
         path = self.lay.log / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def job_states(self, job_id: str) -> dict[str, str]:
-        """`<array job>_<task>` -> state, as accounting (`sacct`) knows them."""
-        done = self.client("sacct", "-j", job_id, "-X", "-n", "-P", "-o", "JobID,State")
+    def sacct(self, job_id: str, fields: str = "State") -> dict[str, list[str]]:
+        """`<array job>_<task>` -> the accounting `fields` (comma-separated) of each task."""
+        done = self.client("sacct", "-j", job_id, "-X", "-n", "-P", "-o", f"JobID,{fields}")
         assert done.returncode == 0, done.stderr
-        return dict(line.split("|", 1) for line in done.stdout.splitlines() if line)
+        rows = [line.split("|") for line in done.stdout.splitlines() if line]
+        return {job: values for job, *values in rows}
 
     def start(self, name: str, cmd: list[str] | None = None) -> None:
         """Start one daemon in its own session; its stdout/stderr go to `log/<name>.out`."""
@@ -311,6 +315,13 @@ def start_accounting(cluster: Cluster) -> None:
     cluster.wait_for("slurmdbd", lambda: port_open(lay.dbd_port))
 
 
+def add_account(cluster: Cluster) -> None:
+    """The account ACCOUNT in the accounting database, with root as a user who may charge it."""
+    for entity in (("account", ACCOUNT), ("user", "root", f"account={ACCOUNT}")):
+        done = cluster.client("sacctmgr", "--immediate", "add", *entity)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def processes_of(cluster: Cluster) -> list[int]:
     """Live processes started for this cluster (slurmstepd, jobs): SLURM_CONF names our file."""
     mark = f"SLURM_CONF={cluster.lay.conf}".encode()
@@ -365,6 +376,7 @@ def slurm_cluster(folder: Path) -> Iterator[Cluster]:
         cluster.start("slurmctld")
         cluster.start("slurmd")
         cluster.wait_for("an idle node in sinfo", cluster.node_idle)
+        add_account(cluster)
         yield cluster
     finally:
         stop(cluster)

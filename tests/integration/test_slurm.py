@@ -28,11 +28,19 @@ from integration_support import (
 )
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
-from slurm_cluster import PARTITION, Cluster, processes_of, slurm_cluster, slurm_missing
+from slurm_cluster import (
+    ACCOUNT,
+    PARTITION,
+    Cluster,
+    processes_of,
+    slurm_cluster,
+    slurm_missing,
+)
 
 from harness import BIN, run_cli
 from scratchnet.tracking.names import (
     EPOCH_METRICS,
+    FAILED,
     FINISHED,
     KILLED,
     PARENT_TAG,
@@ -41,7 +49,9 @@ from scratchnet.tracking.names import (
 )
 from scratchnet.tracking.provenance import slurm_job_id
 
-SLURM = ("tracking=server", "hydra/launcher=slurm", f"hydra.launcher.partition={PARTITION}")
+# The recipe of docs/cluster.md: our preset, with a partition, a time limit and an account.
+SLURM = ("tracking=server", "hydra/launcher=slurm", f"hydra.launcher.partition={PARTITION}",
+         "hydra.launcher.timeout_min=5", f"hydra.launcher.account={ACCOUNT}")  # fmt: skip
 GRID = ("trainer.lr=0.1,0.5", "model.hidden_size=5,20")
 JOBS, EPOCHS = 4, 3  # the grid's size; integration_support.TINY's epochs
 # The sweep to cancel: all 1,347 training digits in batches of 16 (~30 epochs/s here, on one
@@ -115,11 +125,13 @@ def check_grid(client: MlflowClient, stack: Stack, cluster: Cluster) -> None:
     for kid in kids:
         for metric in EPOCH_METRICS:
             assert epochs_logged(client, kid, metric) == list(range(EPOCHS + 1))
-    states = cluster.job_states(array_of(kids))
+    jobs = cluster.sacct(array_of(kids), "State,Partition,Timelimit,Account")
     tags = {k.data.tags[SLURM_JOB_TAG]: k.info.run_name for k in kids}
-    print("SLURM jobs:", ", ".join(f"{job} {states[job]} ({tags[job]})" for job in sorted(tags)))
-    assert sorted(states) == sorted(tags) == [f"{array_of(kids)}_{i}" for i in range(JOBS)]
-    assert set(states.values()) == {"COMPLETED"}
+    print("SLURM jobs (sacct: state, partition, time limit, account):")
+    for job in sorted(tags):
+        print(f"  {job} {' '.join(jobs[job])}: run {tags[job]}")
+    assert sorted(jobs) == sorted(tags) == [f"{array_of(kids)}_{i}" for i in range(JOBS)]
+    assert {tuple(v) for v in jobs.values()} == {("COMPLETED", PARTITION, "00:05:00", ACCOUNT)}
 
 
 def cancel_sweep(stack: Stack) -> list[str]:
@@ -166,16 +178,17 @@ def cancel_long_job(client: MlflowClient, stack: Stack, cluster: Cluster, cwd: P
         if proc.poll() is None:
             proc.kill()
     output = (cwd / "cancel-sweep.log").read_text()
+    parent, _ = sweep_runs(client, "slurm_cancel")
     killed = client.get_run(victim.info.run_id)
     kept = epochs_logged(client, killed)
-    state = cluster.job_states(job.split("_")[0])[job]
+    (state,) = cluster.sacct(job.split("_")[0])[job]
     print(f"cancelled {job} ({state}): run {killed.info.status} with epochs 0..{kept[-1]} of "
           f"{LONG_EPOCHS} kept; the sweep exited {proc.returncode} "
           f"{time.monotonic() - cancelled:.0f} s after scancel")  # fmt: skip
     assert state.startswith("CANCELLED")
     assert killed.info.status == KILLED
     assert kept == list(range(len(kept))) and 1 < len(kept) < LONG_EPOCHS + 1
-    assert proc.returncode != 0
+    assert proc.returncode != 0 and parent.info.status == FAILED
     # submitit learns from sacct that the job ended without a result, and fails the sweep.
     assert f"Job {job} " in output and "has not produced any output (state: CANCELLED" in output
     return killed
