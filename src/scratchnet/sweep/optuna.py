@@ -234,7 +234,8 @@ class OptunaSweeper(Sweeper):
         launched = 0  # jobs launched by this process (Hydra's job numbers)
         while (done := len(evaluated(study))) < self.n_trials:
             count = min(self.n_jobs, self.n_trials - done)
-            study.sampler = make_sampler(self.seed, self.n_startup_trials, len(study.trials))
+            start = len(study.get_trials(deepcopy=False))  # the batch's first trial number
+            study.sampler = make_sampler(self.seed, self.n_startup_trials, start)
             trials = [study.ask(space) for _ in range(count)]
             searched = [[dimensions[k].override(v) for k, v in t.params.items()] for t in trials]
             batch = [fixed + overrides for overrides in searched]
