@@ -1,5 +1,6 @@
 """Provenance of a run: the code version it ran, and secrets kept out of what is recorded."""
 
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -77,3 +78,13 @@ def provenance_tags(overrides: Iterable[str]) -> dict[str, str]:
         VERSION_TAG: scratchnet.__version__,
         OVERRIDES_TAG: " ".join(mask_overrides(overrides)),
     }
+
+
+def slurm_job_id(environ: Mapping[str, str] | None = None) -> str | None:
+    """The SLURM job this process runs in, as squeue, sacct and scancel name it; None outside.
+
+    An array task is `<array job id>_<task id>` (its own SLURM_JOB_ID is another number).
+    """
+    env = os.environ if environ is None else environ
+    array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else env.get("SLURM_JOB_ID") or None
