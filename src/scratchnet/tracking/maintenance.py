@@ -1,0 +1,48 @@
+"""The store's upkeep as `scratchnet-store` asks for it: which store, relocate, check.
+
+The command line (`scratchnet.cli.store`) only parses and prints; what each command does to
+a store is here and in `relocation`, `follow`, `backup` and `health`.
+"""
+
+from pathlib import Path
+
+from scratchnet.core.checks import fail
+from scratchnet.core.paths import default_tracking_uri
+from scratchnet.tracking.backup import DB_NAME
+from scratchnet.tracking.follow import follow_store
+from scratchnet.tracking.health import Problem, check_store
+from scratchnet.tracking.relocation import Relocation, relocate
+from scratchnet.tracking.store import open_client, sqlite_path
+
+STORE_ALLOWED = "a store folder holding mlflow.db, its mlflow.db, or a sqlite:/// URI"
+
+
+def store_db(spec: str | None, must_exist: bool = True) -> Path:
+    """The database file of `--store` (default: the repo's store)."""
+    if spec is None or spec.startswith("sqlite:"):
+        db = sqlite_path(spec or default_tracking_uri())
+        if db is None:
+            fail("--store", spec, STORE_ALLOWED)
+    else:
+        path = Path(spec).expanduser().resolve()
+        db = path / DB_NAME if path.is_dir() or not path.suffix else path
+    if must_exist and not db.is_file():
+        fail("--store", spec or str(db.parent), f"{STORE_ALLOWED}; {db} does not exist")
+    return db
+
+
+def relocate_explicitly(db: Path) -> tuple[Relocation, list[Problem]]:
+    """Relocate the store whatever its old locations hold (the user's decision, a copy's
+    included); also returns the runs whose artifacts are then missing in its folder."""
+    done = relocate(db)
+    missing = [p for p in check_store(db) if p.kind == "missing"]
+    return done, missing
+
+
+def relocate_if_moved(db: Path) -> Relocation | None:
+    """What opening the store does: relocate if moved, ForeignStoreError if a copy; nothing
+    for a store that does not exist yet (whoever opens it will make it)."""
+    if not db.is_file():
+        return None
+    client = open_client(f"sqlite:///{db}")
+    return follow_store(db, client)
