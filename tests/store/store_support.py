@@ -7,9 +7,14 @@ in other tests.)
 import contextlib
 import functools
 import hashlib
+import os
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 from mlflow.entities import ViewType
@@ -29,6 +34,12 @@ def uri_of(folder: Path) -> str:
 def train(folder: Path, *overrides: str, cwd: Path) -> subprocess.CompletedProcess:
     """`scratchnet-train` of tiny digits runs into the store in `folder`."""
     return run_cli("scratchnet-train", f"tracking.uri={uri_of(folder)}", *TINY, *overrides, cwd=cwd)
+
+
+def sweep(folder: Path, *overrides: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    """`scratchnet-train -m` of tiny digits runs into the store in `folder`."""
+    args = ("-m", f"tracking.uri={uri_of(folder)}", *TINY, *overrides)
+    return run_cli("scratchnet-train", *args, cwd=cwd, **kwargs)
 
 
 def chapter(folder: Path, cwd: Path) -> subprocess.CompletedProcess:
@@ -100,3 +111,38 @@ def finished_run(client: MlflowClient, experiment_id: str, files: dict[str, str]
         client.log_text(run_id, text, name)
     client.set_terminated(run_id, FINISHED)
     return run_id
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+    """Poll `url/health` until it answers; fail if `proc` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"exited with {proc.returncode}"
+        with contextlib.suppress(OSError):
+            if fetch(f"{url}/health"):
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"{url} not healthy after {timeout} s")
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM the process group `proc` leads, SIGKILL it after `grace` s, reap `proc`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
