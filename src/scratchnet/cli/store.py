@@ -56,10 +56,8 @@ def relocate_command(args: argparse.Namespace) -> None:
     from scratchnet.tracking.relocation import plural
 
     db = store_db(args.store, must_exist=not args.if_moved)
-    if args.if_moved:
-        moved = relocate_if_moved(db)
-        if moved is not None and (moved.runs or moved.models):
-            say(f"the store {db.parent} was moved; relocated {moved.counts()} into it")
+    if args.if_moved:  # a moved store is relocated with one line said, a copy refused
+        relocate_if_moved(db)
         return
     done, missing = relocate_explicitly(db)
     old = ", ".join(done.old_roots) or "where they were"

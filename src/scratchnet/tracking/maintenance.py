@@ -12,7 +12,7 @@ from scratchnet.tracking.backup import DB_NAME
 from scratchnet.tracking.follow import follow_store
 from scratchnet.tracking.health import Problem, check_store
 from scratchnet.tracking.relocation import Relocation, relocate
-from scratchnet.tracking.store import open_client, sqlite_path
+from scratchnet.tracking.store import Client, sqlite_path
 
 STORE_ALLOWED = "a store folder holding mlflow.db, its mlflow.db, or a sqlite:/// URI"
 
@@ -40,9 +40,8 @@ def relocate_explicitly(db: Path) -> tuple[Relocation, list[Problem]]:
 
 
 def relocate_if_moved(db: Path) -> Relocation | None:
-    """What opening the store does: relocate if moved, ForeignStoreError if a copy; nothing
-    for a store that does not exist yet (whoever opens it will make it)."""
+    """What opening the store does: relocate if moved (saying so in one line), refuse a copy
+    (ForeignStoreError); nothing for a store that does not exist yet (its opener makes it)."""
     if not db.is_file():
         return None
-    client = open_client(f"sqlite:///{db}")
-    return follow_store(db, client)
+    return follow_store(db, Client(tracking_uri=f"sqlite:///{db}"))
