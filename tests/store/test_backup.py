@@ -31,7 +31,7 @@ from scratchnet.tracking.relocation import is_inside, local_path
 from scratchnet.tracking.sqlite_store import quick_check
 
 pytestmark = pytest.mark.slow
-JOBS = 24  # tiny jobs (~1 s each): the sweep is still writing when the backup copies
+JOBS = 16  # tiny jobs (~1 s each): the sweep is still writing when the backup copies
 REPORTED = re.compile(r"(\d+) runs, (\d+) metric rows, (\d+) artifact files; integrity ok")
 
 
