@@ -6,7 +6,7 @@ import shutil
 import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from store_support import ok, tree_digest, uri_of
+from store_support import ok, train, tree_digest, uri_of
 
 from harness import run_cli
 from scratchnet.tracking.relocation import is_inside, local_path, relocate
@@ -17,9 +17,13 @@ pytestmark = pytest.mark.slow
 def test_gc_on_a_relocated_copy_deletes_the_copys_files_and_leaves_the_originals(source, tmp_path):
     copy = tmp_path / "colleague" / "mlruns"
     shutil.copytree(source.folder, copy)  # what a user does: nothing is writing the original
+    refused = train(copy, "tracking.experiment=single", cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert f"`scratchnet-store relocate --store {copy}`" in refused.stderr
     relocate(copy / "mlflow.db")  # what `scratchnet-store relocate` does (tested on its own)
     client = MlflowClient(tracking_uri=uri_of(copy))
     (run,) = client.search_runs([client.get_experiment_by_name("single").experiment_id])
+    # (only the run trained into the original: the refused one left nothing behind)
     run_id, files = run.info.run_id, local_path(run.info.artifact_uri)
     assert is_inside(files, copy) and (files / "weights.npz").is_file()
     original = tree_digest(source.folder)

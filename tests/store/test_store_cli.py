@@ -128,3 +128,15 @@ def test_relocate_says_what_it_moved_and_what_is_missing(store, tmp_path, capsys
         first == f"scratchnet-store: relocated 2 experiments and 1 run of {copy} from {old} into it"
     )
     assert second.startswith(f"scratchnet-store: 1 run without artifacts in {copy}: copy them")
+
+
+def test_a_sqlite_file_that_is_not_an_mlflow_store_is_refused_untouched(tmp_path, capsys):
+    db = tmp_path / "mlflow.db"
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute("CREATE TABLE notes (text)")
+    for command in ("check", "relocate"):
+        assert exit_code(command, "--store", str(tmp_path)) == 2
+        assert f"{db} is not an MLflow store" in one_line_error(capsys)
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        tables = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert tables == [("notes",)]

@@ -94,13 +94,14 @@ def backup_command(args: argparse.Namespace) -> None:
 def check_command(args: argparse.Namespace) -> None:
     from scratchnet.tracking.health import check_store
     from scratchnet.tracking.maintenance import store_db
+    from scratchnet.tracking.relocation import plural
 
     db = store_db(args.store)
     problems = check_store(db)
     for problem in problems:
         print(problem.line())
     if problems:
-        print(f"{PROG}: {len(problems)} problems in {db.parent}", file=sys.stderr)
+        print(f"{PROG}: {plural(len(problems), 'problem')} in {db.parent}", file=sys.stderr)
         sys.exit(EXIT_PROBLEMS)
     print(f"{PROG}: {db.parent} is clean", file=sys.stderr)
 
@@ -111,7 +112,14 @@ COMMANDS = {"relocate": relocate_command, "backup": backup_command, "check": che
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: usage errors are one line and exit 2; problems found exit 1."""
     args = parser().parse_args(argv)
-    run_cli(PROG, lambda: COMMANDS[args.command](args))
+
+    def entry() -> None:
+        from scratchnet.tracking.store import store_errors
+
+        with store_errors():  # MLflow's own errors (not a tracking store) as one line too
+            COMMANDS[args.command](args)
+
+    run_cli(PROG, entry)
 
 
 if __name__ == "__main__":

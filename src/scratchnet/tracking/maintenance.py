@@ -12,6 +12,7 @@ from scratchnet.tracking.backup import DB_NAME
 from scratchnet.tracking.follow import follow_store
 from scratchnet.tracking.health import Problem, check_store
 from scratchnet.tracking.relocation import Relocation, relocate
+from scratchnet.tracking.sqlite_store import is_mlflow_store
 from scratchnet.tracking.store import Client, sqlite_path
 
 STORE_ALLOWED = "a store folder holding mlflow.db, its mlflow.db, or a sqlite:/// URI"
@@ -28,6 +29,8 @@ def store_db(spec: str | None, must_exist: bool = True) -> Path:
         db = path / DB_NAME if path.is_dir() or not path.suffix else path
     if must_exist and not db.is_file():
         fail("--store", spec or str(db.parent), f"{STORE_ALLOWED}; {db} does not exist")
+    if db.is_file() and is_mlflow_store(db) is False:  # unreadable: `check` says why
+        fail("--store", spec or str(db.parent), f"{STORE_ALLOWED}; {db} is not an MLflow store")
     return db
 
 

@@ -127,3 +127,15 @@ def quick_check(db: Path) -> list[str]:
         return [f"{db}: {err}"]
     lines = [line.strip() for text in found for line in str(text).splitlines()]
     return [line for line in lines if line and line != "ok" and not line.startswith("***")]
+
+
+def is_mlflow_store(db: Path) -> bool | None:
+    """Whether `db` holds MLflow's schema (its migrations table); None if it cannot be read."""
+    try:
+        with connected(db) as con:
+            found = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return found is not None
