@@ -19,18 +19,20 @@ STORE_ALLOWED = "a store folder holding mlflow.db, its mlflow.db, or a sqlite://
 
 
 def store_db(spec: str | None, must_exist: bool = True) -> Path:
-    """The database file of `--store` (default: the repo's store)."""
+    """The database file of `--store` (default: the store every command uses by default)."""
     if spec is None or spec.startswith("sqlite:"):
-        db = sqlite_path(spec or default_tracking_uri())
+        uri = spec or default_tracking_uri()
+        db = sqlite_path(uri)
         if db is None:
-            fail("--store", spec, STORE_ALLOWED)
+            fail("--store", uri, f"{STORE_ALLOWED} (a tracking server's store is not a file)")
     else:
         path = Path(spec).expanduser().resolve()
         db = path / DB_NAME if path.is_dir() or not path.suffix else path
+    shown = spec or str(db.parent)
     if must_exist and not db.is_file():
-        fail("--store", spec or str(db.parent), f"{STORE_ALLOWED}; {db} does not exist")
+        fail("--store", shown, f"{STORE_ALLOWED}; {db} does not exist")
     if db.is_file() and is_mlflow_store(db) is False:  # unreadable: `check` says why
-        fail("--store", spec or str(db.parent), f"{STORE_ALLOWED}; {db} is not an MLflow store")
+        fail("--store", shown, f"{STORE_ALLOWED}; {db} is not an MLflow store")
     return db
 
 
