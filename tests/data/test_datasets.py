@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scratchnet.core.errors import ConfigError, DataError, IdxFormatError
-from scratchnet.data import DATASETS, Dataset, load_dataset, write_idx
+from scratchnet.data import DATASETS, Dataset, load_dataset, read_idx, write_idx
 from scratchnet.data.idx import payload_sha256
 from scratchnet.data.registry import IDX_STEMS
 from scratchnet.data.sources import _load_digits_raw, clear_cache
@@ -80,9 +80,8 @@ def use_mirrors(monkeypatch, name: str, mirrors: tuple[str, ...], served: Path |
     sha = dict(DATASETS[name].sha256)
     if served is not None:
         sha = {stem: payload_sha256(served / f"{stem}.gz") for stem in IDX_STEMS}
-    monkeypatch.setitem(
-        DATASETS, name, dataclasses.replace(DATASETS[name], mirrors=mirrors, sha256=sha)
-    )
+    spec = dataclasses.replace(DATASETS[name], mirrors=mirrors, sha256=sha, system_dir=None)
+    monkeypatch.setitem(DATASETS, name, spec)  # no system folder: the download path
 
 
 # ---------------------------------------------------------------- digits
@@ -343,6 +342,24 @@ def test_digest_covers_dtype_not_only_bytes():
     assert a.digest != b.digest
 
 
+def test_a_split_digest_is_the_sha256_of_that_split_alone():
+    small = load_dataset("digits", val_fraction=0.1, train_size=300)
+    full = load_dataset("digits", val_fraction=0.1)
+    assert len(small.split_digest("train")) == 64
+    assert small.split_digest("train") != full.split_digest("train")
+    assert small.split_digest("val") == full.split_digest("val")
+    assert small.split_digest("test") == full.split_digest("test")
+
+
+def test_a_split_digest_changes_when_one_of_its_values_changes():
+    data = load_dataset("digits")
+    labels = data.t_test.copy()
+    labels[0] = (labels[0] + 1) % 10
+    changed = dataclasses.replace(data, t_test=labels)
+    assert changed.split_digest("test") != data.split_digest("test")
+    assert changed.split_digest("train") == data.split_digest("train")
+
+
 # ---------------------------------------------------------------- IDX folders (data.root)
 
 
@@ -509,6 +526,52 @@ def test_fashion_download_failure_suggests_a_fashion_folder(tmp_path, monkeypatc
     use_mirrors(monkeypatch, "fashion_mnist", (f"http://127.0.0.1:{unused_port()}/",), None)
     with pytest.raises(DataError, match="/usr/share/datasets/fashion-mnist"):
         load_dataset("fashion_mnist", cache_dir=str(tmp_path / "cache"))
+
+
+# ---------------------------------------------------------------- a system package's folder
+
+
+def use_system_folder(monkeypatch, name: str, folder: Path, served: Path) -> None:
+    """Make `folder` the system folder of `name`, trusting the checksums of `served`."""
+    use_mirrors(monkeypatch, name, (), served)
+    monkeypatch.setitem(DATASETS, name, dataclasses.replace(DATASETS[name], system_dir=str(folder)))
+
+
+def test_the_system_folder_is_read_when_it_exists_and_nothing_is_cached(tmp_path, monkeypatch):
+    folder = write_folder(tmp_path / "usr-share", fake_mnist_arrays())
+    use_system_folder(monkeypatch, "fashion_mnist", folder, folder)
+    data = load_dataset("fashion_mnist", cache_dir=str(tmp_path / "cache"), download=False)
+    assert (len(data.t_train), len(data.t_test)) == (N_TRAIN, N_TEST)
+    assert data.source == str(folder)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_data_root_is_read_rather_than_the_system_folder(tmp_path, monkeypatch):
+    folder = write_folder(tmp_path / "usr-share", fake_mnist_arrays(seed=1))
+    root = write_folder(tmp_path / "mine", fake_mnist_arrays(seed=2))
+    use_system_folder(monkeypatch, "fashion_mnist", folder, folder)
+    data = load_dataset("fashion_mnist", root=str(root))
+    assert data.source == str(root)
+    mine = read_idx(root / "t10k-images-idx3-ubyte.gz").reshape(N_TEST, -1)
+    np.testing.assert_array_equal(data.pixels_test, mine)
+
+
+def test_a_system_file_that_fails_its_checksum_is_a_data_error_naming_it(tmp_path, monkeypatch):
+    served = write_folder(tmp_path / "expected", fake_mnist_arrays(seed=1))
+    folder = write_folder(tmp_path / "usr-share", fake_mnist_arrays(seed=2))
+    use_system_folder(monkeypatch, "fashion_mnist", folder, served)
+    with pytest.raises(DataError, match=r"usr-share/train-images-idx3-ubyte\.gz does not match"):
+        load_dataset("fashion_mnist", cache_dir=str(tmp_path / "cache"))
+
+
+@pytest.mark.skipif(
+    not Path(DATASETS["fashion_mnist"].system_dir or "").is_dir(),
+    reason="Debian's Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
+)
+def test_debians_fashion_mnist_is_read_offline_from_usr_share(tmp_path):
+    data = load_dataset("fashion_mnist", cache_dir=str(tmp_path / "cache"), download=False)
+    assert (len(data.t_train), len(data.t_test)) == (60_000, 10_000)
+    assert data.source == "/usr/share/datasets/fashion-mnist"
 
 
 def test_download_false_without_a_cache_is_a_data_error(tmp_path):

@@ -3,6 +3,7 @@ in [0, 1] made on demand, int64 labels."""
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from scratchnet.core.checks import check_fraction, check_int, check_open_fraction, fail, is_int
 from scratchnet.data.features import scale_pixels
 from scratchnet.data.registry import get_spec
-from scratchnet.data.sources import default_cache_dir, load_raw
+from scratchnet.data.sources import data_source, default_cache_dir, load_raw
 from scratchnet.data.splits import split_off_test, stratified_indices, validation_indices
 
 
@@ -37,6 +38,7 @@ class Dataset:
     # None stands for an empty validation split, filled in by __post_init__.
     pixels_val: np.ndarray = None  # type: ignore[assignment]
     t_val: np.ndarray = None  # type: ignore[assignment]
+    source: str = ""  # where the arrays were read from (a folder or file), as recorded
 
     def __post_init__(self) -> None:
         if self.pixels_val is None:
@@ -104,13 +106,15 @@ class Dataset:
     def digest(self) -> str:
         """SHA-256 hex over the scale, then dtype, shape and every byte of the arrays (the
         validation pair only when there is one, so a set without it keeps its digest)."""
-        h = hashlib.sha256(f"scale:{self.scale!r};".encode())
         keys = ["pixels_train", "t_train", "pixels_test", "t_test"]
-        for key in keys + (["pixels_val", "t_val"] if self.has_validation else []):
-            array = np.ascontiguousarray(getattr(self, key))
-            h.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
-            h.update(array.data.cast("B"))
-        return h.hexdigest()
+        keys += ["pixels_val", "t_val"] if self.has_validation else []
+        return array_digest(self.scale, [(key, getattr(self, key)) for key in keys])
+
+    def split_digest(self, split: str) -> str:
+        """SHA-256 hex of one split ("train", "val" or "test"): the scale, then dtype, shape and
+        every byte of its pixels and labels."""
+        pixels, labels = getattr(self, f"pixels_{split}"), getattr(self, f"t_{split}")
+        return array_digest(self.scale, [("pixels", pixels), ("labels", labels)])
 
     def __repr__(self) -> str:
         """Summarise shapes and dtypes instead of printing the arrays."""
@@ -123,6 +127,16 @@ class Dataset:
             f"t_test={self.t_test.shape} {self.t_test.dtype}, "
             f"pixels {self.pixels_train.dtype} / {self.scale:g})"
         )
+
+
+def array_digest(scale: float, arrays: Sequence[tuple[str, np.ndarray]]) -> str:
+    """SHA-256 hex over `scale:<scale>;`, then per array `<key>:<dtype>:<shape>;` and its bytes."""
+    h = hashlib.sha256(f"scale:{scale!r};".encode())
+    for key, array in arrays:
+        contiguous = np.ascontiguousarray(array)
+        h.update(f"{key}:{contiguous.dtype.str}:{contiguous.shape};".encode())
+        h.update(contiguous.data.cast("B"))
+    return h.hexdigest()
 
 
 def check_train_size(train_size: object, n_train: int, name: str) -> int:
@@ -165,11 +179,13 @@ def load_dataset(
     """Load a registered dataset: uint8 pixels with float32 features, int64 (or one-hot) labels.
 
     digits is split into train/test by `test_fraction` and `seed` (stratified); mnist and
-    fashion_mnist use their own test set, read from `root` (four IDX files, raw or .gz) or
-    downloaded into `cache_dir`/<name> (default $SCRATCHNET_CACHE or ~/.cache/scratchnet) and
-    verified by SHA-256. `val_fraction` holds out a seeded, stratified part of the training set
-    for validation; then `train_size` keeps a seeded, stratified subset of the rest, so the
-    validation set is the same whatever the train size.
+    fashion_mnist use their own test set, read from `root` (four IDX files, raw or .gz), else
+    from a system package's folder when it exists (Debian's dataset-fashion-mnist:
+    /usr/share/datasets/fashion-mnist), else downloaded into `cache_dir`/<name> (default
+    $SCRATCHNET_CACHE or ~/.cache/scratchnet); all but `root` are verified by SHA-256.
+    `val_fraction` holds out a seeded, stratified part of the training set for validation;
+    then `train_size` keeps a seeded, stratified subset of the rest, so the validation set is
+    the same whatever the train size.
     Features are pixels scaled to [0, 1] when `normalize` (unscaled float32 otherwise), made
     on first use of `x_train`/`x_test`; images are shaped (N, H*W) when `flatten`, else
     (N, 1, H, W). `root` is ignored by digits, which is bundled with scikit-learn.
@@ -203,4 +219,5 @@ def load_dataset(
         scale=float(spec.max_value) if normalize else 1.0,
         pixels_val=_pixels(x_val, flatten),
         t_val=_targets(t_val, spec.num_classes, one_hot_label),
+        source=data_source(name, root_path, cache_base),
     )

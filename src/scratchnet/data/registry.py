@@ -24,6 +24,9 @@ class DatasetSpec:
     mirrors: tuple[str, ...] = ()
     sha256: Mapping[str, str] | None = None
     root_example: str = "/path/to/idx/folder"
+    # A folder a system package installs the four IDX files into, read when it exists.
+    system_dir: str | None = None
+    system_package: str | None = None
 
     @property
     def is_idx(self) -> bool:
@@ -85,6 +88,8 @@ DATASETS: dict[str, DatasetSpec] = {
             ),
         },
         root_example="/usr/share/datasets/fashion-mnist",
+        system_dir="/usr/share/datasets/fashion-mnist",
+        system_package="dataset-fashion-mnist",  # Debian's
     ),
 }
 

@@ -1,5 +1,6 @@
-"""Where a dataset's arrays come from: scikit-learn's bundled digits, a folder of IDX files,
-or the download cache (fetched from a mirror, checked by SHA-256, written atomically)."""
+"""Where a dataset's arrays come from: scikit-learn's bundled digits, a folder of IDX files
+(`data.root`), a system package's folder (Debian's dataset-fashion-mnist), or the download
+cache (fetched from a mirror, checked by SHA-256, written atomically)."""
 
 import functools
 import hashlib
@@ -116,6 +117,36 @@ def _load_idx_root(spec: DatasetSpec, root: Path) -> RawData:
     return _assemble(arrays, spec, f"data.root={root}")
 
 
+def system_folder(spec: DatasetSpec) -> Path | None:
+    """The folder a system package installed the dataset into, when it exists (else None)."""
+    folder = Path(spec.system_dir) if spec.system_dir else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def _load_idx_system(spec: DatasetSpec, folder: Path) -> RawData:
+    """Read the four IDX files of a system package's folder, each checked by its SHA-256."""
+    arrays = {}
+    for stem in IDX_STEMS:
+        path = _root_file(folder, stem)
+        payload = _verified_payload(path, spec.checksum(stem))
+        if payload is None:
+            raise DataError(
+                f"{path} does not match the expected SHA-256 {spec.checksum(stem)} of {stem} "
+                f"(reinstall its package, or pass data.root={folder} to read it unchecked)"
+            )
+        arrays[_short_key(stem)] = parse_idx_bytes(payload, str(path))
+    return _assemble(arrays, spec, str(folder))
+
+
+def data_source(name: str, root: Path | None, cache_base: Path) -> str:
+    """Where `load_raw` reads dataset `name` from: `root`, else the system package's folder when
+    it exists, else the cache folder; digits: scikit-learn's bundled CSV file."""
+    spec = DATASETS[name]
+    if not spec.is_idx:
+        return str(_digits_csv() or "sklearn.datasets.load_digits")
+    return str(root or system_folder(spec) or cache_base / spec.name)
+
+
 def default_cache_dir() -> Path:
     """Return $SCRATCHNET_CACHE or ~/.cache/scratchnet, the base of the download cache."""
     env = os.environ.get(CACHE_ENV)
@@ -182,10 +213,11 @@ def _download_payload(spec: DatasetSpec, stem: str, dest: Path) -> bytes:
             )
         os.replace(tmp, dest)
         return payload
+    package = f", or apt-get install {spec.system_package}" if spec.system_package else ""
     raise DataError(
         f"download of {spec.name} file {stem}.gz failed ({'; '.join(failures) or 'no mirrors'}); "
         f"pass data.root=/path/to/idx/folder holding the four IDX files "
-        f"(e.g. data.root={spec.root_example})"
+        f"(e.g. data.root={spec.root_example}{package})"
     )
 
 
@@ -228,12 +260,15 @@ def _load_idx_cache(spec: DatasetSpec, cache_base: Path, download: bool) -> RawD
 
 @functools.lru_cache(maxsize=4)
 def load_raw(name: str, root: Path | None, cache_base: Path, download: bool) -> RawData:
-    """Load a dataset's uint8 arrays once per process; the arrays are made read-only."""
+    """Load a dataset's uint8 arrays once per process (from `data_source`'s place); the arrays
+    are made read-only."""
     spec = DATASETS[name]
     if not spec.is_idx:
         raw = _load_digits_raw()
     elif root is not None:
         raw = _load_idx_root(spec, root)
+    elif (system := system_folder(spec)) is not None:
+        raw = _load_idx_system(spec, system)
     else:
         raw = _load_idx_cache(spec, cache_base, download)
     for array in raw:
