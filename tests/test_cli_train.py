@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+import scratchnet
 from harness import BIN, all_runs, run_cli
 from scratchnet.data import write_idx
 from scratchnet.training import METRICS
@@ -36,16 +37,17 @@ def test_a_run_records_every_metric_at_every_epoch_including_zero(tmp_path, stor
     assert len(run.data.tags["scratchnet.dataset_digest"]) == 64
     assert "trainer.epochs=3" in run.data.tags["scratchnet.overrides"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert artifacts == {"config.yaml", "learning_curves.png", "weights.npz"}
+    assert artifacts == {"config.yaml", "learning_curves.png", "model"}
 
 
-def test_the_final_weights_artifact_holds_the_trained_parameters(tmp_path, store_uri, client):
-    run_cli("scratchnet-train", f"tracking.uri={store_uri}", *QUICK, cwd=tmp_path)
+def test_the_run_logs_its_trained_net_and_says_where(tmp_path, store_uri, client):
+    done = run_cli("scratchnet-train", f"tracking.uri={store_uri}", *QUICK, cwd=tmp_path)
     (run,) = all_runs(client)
-    local = client.download_artifacts(run.info.run_id, "weights.npz", str(tmp_path))
-    weights = np.load(local)
-    assert weights["W1"].shape == (64, 50)
-    assert weights["W2"].shape == (50, 10)
+    net = scratchnet.load_net(run.info.run_id, store_uri)
+    assert net.params["W1"].shape == (64, 50)
+    assert net.params["W2"].shape == (50, 10)
+    where = f"artifacts in {run.info.artifact_uri}, model runs:/{run.info.run_id}/model"
+    assert f"MLflow run {run.info.run_id} in experiment 'scratchnet': {where}" in done.stdout
 
 
 def test_same_config_and_seed_give_identical_metrics(tmp_path, store_uri, client):

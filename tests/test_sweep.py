@@ -94,9 +94,13 @@ def test_the_grid_sweeper_is_the_default_and_rejects_a_job_that_cannot_compose()
 
 
 def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client):
-    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5", "model.hidden_size=5,20")
+    done = sweep(
+        store_uri, tmp_path, "trainer.lr=0.1,0.5", "model.hidden_size=5,20", "trainer.progress=true"
+    )
     (parent,), kids = split(all_runs(client))
     assert len(kids) == 4
+    for kid in kids:  # one job at a time: each shows its bar
+        assert f"{kid.info.run_name}: 100%" in done.stderr
     assert {k.data.tags[PARENT_TAG] for k in kids} == {parent.info.run_id}
     assert {k.info.run_name for k in kids} == {
         f"lr={lr} bs=32 h={h} n=200 seed=0" for lr in ("0.1", "0.5") for h in (5, 20)
@@ -145,16 +149,20 @@ def test_resume_false_forces_a_fresh_sweep(tmp_path, store_uri, client):
 
 
 def test_parallel_joblib_sweep_groups_children_under_one_parent(tmp_path, store_uri, client):
-    sweep(
+    done = sweep(
         store_uri,
         tmp_path,
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
         "trainer.lr=0.1,0.5",
         "model.hidden_size=5,20",
+        "trainer.progress=true",  # asked for, and kept off in the workers
     )
     (parent,), kids = split(all_runs(client))
     assert len(kids) == 4
+    assert "epoch/s" not in done.stderr + done.stdout  # no bar, interleaved or not
+    for kid in kids:  # each job's one summary line, whole
+        assert done.stdout.count(f"MLflow run {kid.info.run_id} in experiment") == 1
     assert all(k.info.status == "FINISHED" for k in kids)
     assert {k.data.tags[PARENT_TAG] for k in kids} == {parent.info.run_id}
     assert "JoblibLauncher" in parent.data.params["sweep.launcher"]

@@ -17,7 +17,7 @@ from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
 from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
 from scratchnet.sweep.check import check_sweep
-from scratchnet.sweep.workers import start_workers
+from scratchnet.sweep.workers import mark_launcher, start_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
 
 EXIT_FAILURE = 1
@@ -38,6 +38,7 @@ class MlflowSweepCallback(HydraCallback):
         """Check every job, start the workers, open the parent run; Abort on any failure."""
         try:
             check_sweep(config)
+            mark_launcher()  # before any worker starts: each inherits the environment
             start_workers(config)
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep

@@ -8,6 +8,7 @@ from omegaconf import DictConfig
 
 from scratchnet.config import config_hash, validate_config
 from scratchnet.core.errors import ScratchnetError
+from scratchnet.sweep.workers import in_worker
 from scratchnet.tracking.names import DIVERGED_TAG, PARENT_ENV
 
 log = logging.getLogger("scratchnet")
@@ -32,5 +33,6 @@ def sweep_job(cfg: DictConfig, overrides: Sequence[str]) -> dict:
     parent = os.environ.get(PARENT_ENV)
     if cfg.tracking.enabled and not parent:
         raise ScratchnetError(f"no sweep parent run (${PARENT_ENV} unset): see the errors above")
-    outcome = run(cfg, overrides=overrides, parent_run_id=parent)
+    # Bars only where jobs run one at a time; a worker's job ends with its one summary line.
+    outcome = run(cfg, overrides=overrides, parent_run_id=parent, progress=not in_worker())
     return summarize_outcome(outcome, cfg.tracking.experiment)

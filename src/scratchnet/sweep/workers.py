@@ -1,4 +1,5 @@
-"""A parallel sweep's worker processes, started and warmed up before the first job arrives.
+"""A parallel sweep's worker processes, started and warmed up before the first job arrives,
+and how a job knows it runs in one (its progress bar would interleave with the others').
 
 Uses hydra-joblib-launcher's private `process_joblib_cfg`, to give loky exactly the arguments
 the launcher will, so that the launcher reuses the warmed-up workers.
@@ -12,8 +13,20 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import load_data
+from scratchnet.tracking.names import LAUNCHER_PID_ENV
 
 log = logging.getLogger("scratchnet.sweep")
+
+
+def mark_launcher() -> None:
+    """Note this process as the sweep's launching one, in the environment its workers inherit."""
+    os.environ[LAUNCHER_PID_ENV] = str(os.getpid())
+
+
+def in_worker() -> bool:
+    """True for a sweep job outside the launching process (a joblib, submitit or Ray worker),
+    where jobs may run side by side; the launching process runs its jobs one at a time."""
+    return os.environ.get(LAUNCHER_PID_ENV) != str(os.getpid())
 
 
 def joblib_arguments(config: DictConfig) -> dict[str, Any] | None:
@@ -39,6 +52,7 @@ def warm_up_worker(config: DictConfig) -> int:
     import hydra_plugins.hydra_joblib_launcher._core  # noqa: F401  (the launcher's job function)
 
     import scratchnet.sweep.job  # noqa: F401  (what the task function runs)
+    import scratchnet.tracking.run  # noqa: F401  (the run, its datasets and its model)
     from scratchnet.core.png import png_bytes
     from scratchnet.tracking.artifacts import learning_curve_figure
     from scratchnet.tracking.store import import_store_backend

@@ -1,20 +1,10 @@
-"""The files a training run leaves as artifacts: its config, weights and learning curves."""
+"""The figure a training run leaves as an artifact: its learning curves."""
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-
-def weights_npz(params: Mapping[str, np.ndarray]) -> bytes:
-    """The network's parameters as the bytes of an .npz file."""
-    buf = io.BytesIO()
-    np.savez(buf, **params)
-    return buf.getvalue()
 
 
 def learning_curve_figure(history: Sequence[Mapping[str, float]], title: str = "") -> "Figure":

@@ -12,6 +12,17 @@ TAG_PREFIX = "scratchnet."
 # MLflow's own tags (the values of mlflow.utils.mlflow_tags' constants).
 PARENT_TAG = "mlflow.parentRunId"
 GIT_COMMIT_SOURCE_TAG = "mlflow.source.git.commit"
+LOGGED_MODELS_TAG = "mlflow.log-model.history"  # the run's models (the UI's Models column)
+SOURCE_NAME_TAG = "mlflow.source.name"  # the UI's Source column: the command that made the run
+SOURCE_TYPE_TAG = "mlflow.source.type"  # LOCAL, or JOB for a batch job (SLURM)
+SOURCE_LOCAL, SOURCE_JOB = "LOCAL", "JOB"  # mlflow.entities.SourceType names
+# An experiment's kind (the MLflow UI's own tag, mlflow 3.17's JavaScript): custom model
+# development opens the experiment in the model-training view, not the GenAI one.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CUSTOM_MODEL_KIND = "custom_model_development"
+# A dataset input's role (mlflow.utils.mlflow_tags.MLFLOW_DATASET_CONTEXT), per split.
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+DATASET_CONTEXTS = {"train": "training", "val": "validation", "test": "test"}
 
 # Provenance of every run.
 GIT_COMMIT_TAG = f"{TAG_PREFIX}git_commit"
@@ -101,13 +112,21 @@ SWEEP_OBJECTIVE = "sweep.objective"  # a search's objective (Optuna), "none" for
 
 # Artifacts.
 CONFIG_ARTIFACT = "config.yaml"
-WEIGHTS_ARTIFACT = "weights.npz"
 CURVES_ARTIFACT = "learning_curves.png"
+# The trained net as an MLflow model, in the run's artifacts: runs:/<run id>/model.
+MODEL_ARTIFACT = "model"
+MODEL_NET_DIR = "net"  # the model's data: the weights (net.npz) and how to rebuild the net
+MODEL_WEIGHTS_FILE = "net.npz"
+MODEL_SETTINGS_FILE = "net.json"
+PROBABILITIES_PARAM = "probabilities"  # predict(..., params={"probabilities": True})
+LABEL_COLUMN = "label"  # the predicted class; with probabilities also prob_0 .. prob_<k-1>
+PROBABILITY_COLUMN = "prob_{}"
 REPORT_ARTIFACT_DIR = "report"
 
 # How a sweep's launching process hands its parent run to the jobs (environment variables).
 PARENT_ENV = "SCRATCHNET_SWEEP_PARENT"
 SWEEP_ID_ENV = "SCRATCHNET_SWEEP_ID"
+LAUNCHER_PID_ENV = "SCRATCHNET_SWEEP_LAUNCHER"  # its pid: a job elsewhere runs in a worker
 
 # MLflow's log_batch limits per call.
 PARAMS_PER_CALL = 100

@@ -14,6 +14,10 @@ from scratchnet.tracking.names import (
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     OVERRIDES_TAG,
+    SOURCE_JOB,
+    SOURCE_LOCAL,
+    SOURCE_NAME_TAG,
+    SOURCE_TYPE_TAG,
     VERSION_TAG,
 )
 
@@ -88,3 +92,9 @@ def slurm_job_id(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
     return f"{array}_{task}" if array and task else env.get("SLURM_JOB_ID") or None
+
+
+def source_tags(command: str) -> dict[str, str]:
+    """MLflow's source tags (the UI's Source column): the command, run locally or as a SLURM job."""
+    kind = SOURCE_JOB if slurm_job_id() else SOURCE_LOCAL
+    return {SOURCE_NAME_TAG: command, SOURCE_TYPE_TAG: kind}

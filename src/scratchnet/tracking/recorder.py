@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import DatasetInput, Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
@@ -47,9 +47,13 @@ def in_chunks(items: Sequence[Metric], size: int = METRICS_PER_CALL) -> Iterator
 class RunRecorder:
     """An open MLflow run; every write holds interrupts until it is done."""
 
-    def __init__(self, client: MlflowClient, run_id: str) -> None:
+    def __init__(
+        self, client: MlflowClient, run_id: str, experiment_id: str = "", artifact_uri: str = ""
+    ) -> None:
         self.client = client
         self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.artifact_uri = artifact_uri
 
     @classmethod
     def start(
@@ -68,7 +72,12 @@ class RunRecorder:
             items = [Param(k, v) for k, v in mask_secrets(params).items()]
             for i in range(0, len(items), PARAMS_PER_CALL):
                 client.log_batch(run.info.run_id, params=items[i : i + PARAMS_PER_CALL])
-        return cls(client, run.info.run_id)
+        return cls(client, run.info.run_id, experiment_id, run.info.artifact_uri)
+
+    def log_inputs(self, datasets: Sequence[DatasetInput]) -> None:
+        """Record the datasets the run reads (MLflow dataset inputs), in one call."""
+        with interrupts_deferred():
+            self.client.log_inputs(self.run_id, datasets=list(datasets))
 
     def log_metric_batch(self, metrics: Sequence[Metric]) -> None:
         """Send metrics as they are, at most 1,000 per call (MLflow's limit)."""
@@ -101,13 +110,20 @@ class RunRecorder:
         with interrupts_deferred():
             self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
-    def log_files(self, files: Mapping[str, bytes]) -> None:
-        """Upload in-memory files (name -> bytes) as artifacts at the run's root."""
+    @contextlib.contextmanager
+    def staged_artifacts(self) -> Iterator[Path]:
+        """A temporary folder whose contents become the run's artifacts, uploaded in one call
+        when the block ends (nothing is uploaded if it raises)."""
         with tempfile.TemporaryDirectory(prefix="scratchnet-") as tmp:
-            for name, content in files.items():
-                (Path(tmp) / name).write_bytes(content)
+            yield Path(tmp)
             with interrupts_deferred():
                 self.client.log_artifacts(self.run_id, tmp)
+
+    def log_files(self, files: Mapping[str, bytes]) -> None:
+        """Upload in-memory files (name -> bytes) as artifacts at the run's root."""
+        with self.staged_artifacts() as folder:
+            for name, content in files.items():
+                (folder / name).write_bytes(content)
 
     def log_figures(self, figures: Mapping[str, "Figure"]) -> None:
         """Upload each figure as `<name>.png` (deterministic bytes)."""

@@ -24,7 +24,9 @@ from scratchnet.config import (
 from scratchnet.core.png import png_bytes
 from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
-from scratchnet.tracking.artifacts import learning_curve_figure, weights_npz
+from scratchnet.tracking.artifacts import learning_curve_figure
+from scratchnet.tracking.datasets import dataset_inputs
+from scratchnet.tracking.models import model_tags, model_uri, write_model
 from scratchnet.tracking.names import (
     BEST_EPOCH_TAG,
     CONFIG_ARTIFACT,
@@ -39,6 +41,7 @@ from scratchnet.tracking.names import (
     DIVERGENCE_RULE_TAG,
     EPOCHS_PLANNED_TAG,
     ITERATIONS_TAG,
+    MODEL_ARTIFACT,
     PARENT_TAG,
     SEED_TAG,
     SELECTION_TAG,
@@ -46,9 +49,8 @@ from scratchnet.tracking.names import (
     STOPPED_EARLY_TAG,
     STOPPED_EPOCH_TAG,
     STUDY_TAG,
-    WEIGHTS_ARTIFACT,
 )
-from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id
+from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id, source_tags
 from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import Callback, TrainResult, train
@@ -63,20 +65,33 @@ class RunOutcome:
     result: TrainResult
     run_id: str | None
     name: str
+    artifact_uri: str | None = None
+    model_uri: str | None = None
+
+
+TRAIN_SOURCE = "scratchnet-train"  # the command a run is recorded as made by
 
 
 def run_tags(
-    cfg: DictConfig, data: Dataset, overrides: Sequence[str], parent_run_id: str | None
+    cfg: DictConfig,
+    data: Dataset,
+    overrides: Sequence[str],
+    parent_run_id: str | None,
+    source: str = TRAIN_SOURCE,
 ) -> dict[str, str]:
-    """Provenance: code version, data digest, seed, the overrides and the config identity."""
-    tags = provenance_tags(overrides) | {
-        DATASET_TAG: data.name,
-        DATASET_DIGEST_TAG: data.digest,
-        CONFIG_HASH_TAG: config_hash(cfg),
-        STUDY_TAG: cfg.study.name,
-        SEED_TAG: str(cfg.seed),
-        SELECTION_TAG: selection_split(data.has_validation),
-    }
+    """Provenance: code version, source, data digest, seed, the overrides, config identity."""
+    tags = (
+        provenance_tags(overrides)
+        | source_tags(source)
+        | {
+            DATASET_TAG: data.name,
+            DATASET_DIGEST_TAG: data.digest,
+            CONFIG_HASH_TAG: config_hash(cfg),
+            STUDY_TAG: cfg.study.name,
+            SEED_TAG: str(cfg.seed),
+            SELECTION_TAG: selection_split(data.has_validation),
+        }
+    )
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
     if job := slurm_job_id():
@@ -90,41 +105,68 @@ def run(
     overrides: Sequence[str] = (),
     parent_run_id: str | None = None,
     extra_callbacks: Sequence[Callback] = (),
+    progress: bool = True,
+    source: str = TRAIN_SOURCE,
 ) -> RunOutcome:
-    """Validate, load, train and record one run; KeyboardInterrupt ends the run KILLED."""
+    """Validate, load, train and record one run; KeyboardInterrupt ends the run KILLED.
+
+    `progress=False` keeps the bar off whatever `trainer.progress` says (a parallel sweep's
+    jobs); `source` is the command recorded as the run's source."""
     validate_config(cfg)
     data = load_data(cfg)
     check_batch_size(cfg.trainer.batch_size, data.train_size)
     net = build_net(cfg, data)
     name = run_name(cfg)
-    callbacks = [ProgressBar(name, enabled=cfg.trainer.progress), *extra_callbacks]
+    bar = ProgressBar(name, enabled=cfg.trainer.progress and progress)
+    callbacks = [bar, *extra_callbacks]
     if not cfg.tracking.enabled:
         return RunOutcome(train(net, data, **train_options(cfg), callbacks=callbacks), None, name)
     # Only now is the store touched (created if new): bad input leaves no trace in it.
     uri = resolve_uri(cfg.tracking.uri)
-    tags = run_tags(cfg, data, overrides, parent_run_id)
+    tags = run_tags(cfg, data, overrides, parent_run_id, source)
     with recorded_run(uri, cfg.tracking.experiment, name, flatten(cfg), tags) as recorder:
+        recorder.log_inputs(dataset_inputs(data))
         logger = EpochLogger(recorder, cfg.tracking.flush_seconds)
         try:
             result = train(net, data, **train_options(cfg), callbacks=[*callbacks, logger])
         finally:  # whatever stops the training, the epochs it reported reach the store
             logger.flush()
-        record_outcome(recorder, cfg, net, result, name)
-    return RunOutcome(result, recorder.run_id, name)
+        model = record_outcome(recorder, cfg, net, data, result, name)
+    return RunOutcome(result, recorder.run_id, name, recorder.artifact_uri, model)
 
 
 def record_outcome(
-    recorder: RunRecorder, cfg: DictConfig, net: TwoLayerNet, result: TrainResult, name: str
-) -> None:
-    """How the run ended (tags) and the artifacts: resolved config, learning curves, weights."""
-    recorder.set_tags(outcome_tags(result))
+    recorder: RunRecorder,
+    cfg: DictConfig,
+    net: TwoLayerNet,
+    data: Dataset,
+    result: TrainResult,
+    name: str,
+) -> str | None:
+    """How the run ended (tags), then its files in one upload: resolved config, learning curves
+    and, unless it diverged, its net as the MLflow model `model`; the model's URI or None."""
     resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
-    files = {CONFIG_ARTIFACT: OmegaConf.to_yaml(resolved).encode()}
-    if cfg.tracking.log_weights and not result.diverged:
-        files[WEIGHTS_ARTIFACT] = weights_npz(net.params)
-    if cfg.tracking.log_figure and result.history:
-        files[CURVES_ARTIFACT] = png_bytes(learning_curve_figure(result.history, title=name))
-    recorder.log_files(files)
+    tags = outcome_tags(result)
+    logs_model = cfg.tracking.log_weights and not result.diverged and bool(result.history)
+    with recorder.staged_artifacts() as folder:
+        (folder / CONFIG_ARTIFACT).write_text(OmegaConf.to_yaml(resolved))
+        if cfg.tracking.log_figure and result.history:
+            figure = learning_curve_figure(result.history, title=name)
+            (folder / CURVES_ARTIFACT).write_bytes(png_bytes(figure))
+        if logs_model:
+            epoch = weights_epoch(cfg, result)
+            model = write_model(net, data, folder / MODEL_ARTIFACT, recorder.run_id, epoch)
+            tags |= model_tags(model)
+        recorder.set_tags(tags)  # before the upload, as it may fail
+    return model_uri(recorder.run_id) if logs_model else None
+
+
+def weights_epoch(cfg: DictConfig, result: TrainResult) -> int:
+    """The epoch whose weights the net ends with: early stopping's best one when it restores
+    it, else the last."""
+    if cfg.trainer.early_stopping.restore_best and result.best_epoch is not None:
+        return result.best_epoch
+    return int(result.history[-1]["epoch"])
 
 
 def outcome_tags(result: TrainResult) -> dict[str, object]:
@@ -168,5 +210,7 @@ def summarize_outcome(outcome: RunOutcome, experiment: str) -> Summary:
         shown = " ".join(f"{k}={final[k]:.4f}" for k in SHOWN_METRICS if k in final)
         log.info("%s: epoch %d %s", name, final["epoch"], shown)
     if outcome.run_id:
-        log.info("MLflow run %s in experiment %r", outcome.run_id, experiment)
+        model = f", model {outcome.model_uri}" if outcome.model_uri else ""
+        where = f"artifacts in {outcome.artifact_uri}{model}"
+        log.info("MLflow run %s in experiment %r: %s", outcome.run_id, experiment, where)
     return {"run_id": outcome.run_id, "diverged": result.diverged, **final}

@@ -22,9 +22,13 @@ from mlflow.tracking import MlflowClient
 from scratchnet.core.errors import ConfigError, ScratchnetError
 from scratchnet.core.paths import tracking_uri
 from scratchnet.tracking.follow import follow_store
+from scratchnet.tracking.names import CUSTOM_MODEL_KIND, EXPERIMENT_KIND_TAG
 
 STORE_INIT_ATTEMPTS = 5  # a new store being made by another program: 7.5 s at most
 Client = MlflowClient  # what the layers above MLflow hold a store by
+# The MLflow UI opens an experiment of this kind in its model-training view (runs, datasets,
+# models), not the GenAI one (traces) it infers for an experiment without the tag.
+EXPERIMENT_TAGS = {EXPERIMENT_KIND_TAG: CUSTOM_MODEL_KIND}
 
 
 class StoreError(ScratchnetError):
@@ -160,9 +164,13 @@ def get_or_create_experiment(client: MlflowClient, uri: str, name: str) -> str:
     if found is not None:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
+        if EXPERIMENT_KIND_TAG not in found.tags:  # made before the tag was set, or by others
+            client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, CUSTOM_MODEL_KIND)
         return found.experiment_id
     try:
-        return client.create_experiment(name, artifact_location=artifact_root_for(uri))
+        return client.create_experiment(
+            name, artifact_location=artifact_root_for(uri), tags=EXPERIMENT_TAGS
+        )
     except MlflowException:
         found = client.get_experiment_by_name(name)
         if found is None:
