@@ -122,6 +122,6 @@ def test_backup_with_the_sweep_paused_holds_exactly_what_the_source_holds(tmp_pa
     runs, rows, files = map(int, REPORTED.search(done.stdout).groups())
     assert (runs, rows) == source == counts(dest / "mlflow.db")
     assert metric_rows(dest / "mlflow.db") == source_rows
-    assert files >= 3 * 2  # config, curves and weights of each finished run at least
+    assert files >= 3 * 2  # config, curves and model of each finished run at least
     assert_sound_copy_of_its_own(dest)
     assert finished_runs(src / "mlflow.db") == 6 + 1

@@ -13,7 +13,8 @@ from scratchnet.tracking.names import SWEEP_PARENT_TAG
 from scratchnet.tracking.relocation import is_inside, local_path
 
 pytestmark = pytest.mark.slow
-ARTIFACTS = ("config.yaml", "learning_curves.png", "weights.npz")
+ARTIFACTS = ("config.yaml", "learning_curves.png", "model")
+FILES = ("config.yaml", "learning_curves.png", "model/MLmodel", "model/data/net/net.npz")
 
 
 def moved(tmp_path: Path) -> tuple[Path, Path]:
@@ -40,9 +41,10 @@ def test_first_train_in_a_moved_clone_relocates_and_reads_the_old_artifacts(tmp_
     first, second = sorted(every_run(client), key=lambda r: r.info.start_time)
     for run in (first, second):
         assert is_inside(local_path(run.info.artifact_uri), new)
-    for name in ARTIFACTS:  # the old run's files, read through MLflow from the new place
+    for name in FILES:  # the old run's files, read through MLflow from the new place
         got = Path(client.download_artifacts(first.info.run_id, name, str(tmp_path)))
-        assert files[f"{first.info.run_id}/artifacts/{name}"] == tree_digest(got.parent)[name]
+        digest = tree_digest(got.parent)[got.name]
+        assert files[f"{first.info.run_id}/artifacts/{name}"] == digest
     assert {a.path for a in client.list_artifacts(second.info.run_id)} == set(ARTIFACTS)
 
 
