@@ -17,7 +17,8 @@ from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
 from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
 from scratchnet.sweep.check import check_sweep
-from scratchnet.sweep.workers import mark_launcher, start_workers
+from scratchnet.sweep.launching import mark_launcher
+from scratchnet.sweep.workers import start_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
 
 EXIT_FAILURE = 1

@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from scratchnet.config import config_hash, validate_config
 from scratchnet.core.errors import ScratchnetError
-from scratchnet.sweep.workers import in_worker
+from scratchnet.sweep.launching import in_worker
 from scratchnet.tracking.names import DIVERGED_TAG, PARENT_ENV
 
 log = logging.getLogger("scratchnet")

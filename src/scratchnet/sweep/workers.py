@@ -1,5 +1,4 @@
-"""A parallel sweep's worker processes, started and warmed up before the first job arrives,
-and how a job knows it runs in one (its progress bar would interleave with the others').
+"""A parallel sweep's worker processes, started and warmed up before the first job arrives.
 
 Uses hydra-joblib-launcher's private `process_joblib_cfg`, to give loky exactly the arguments
 the launcher will, so that the launcher reuses the warmed-up workers.
@@ -13,20 +12,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import load_data
-from scratchnet.tracking.names import LAUNCHER_PID_ENV
 
 log = logging.getLogger("scratchnet.sweep")
-
-
-def mark_launcher() -> None:
-    """Note this process as the sweep's launching one, in the environment its workers inherit."""
-    os.environ[LAUNCHER_PID_ENV] = str(os.getpid())
-
-
-def in_worker() -> bool:
-    """True for a sweep job outside the launching process (a joblib, submitit or Ray worker),
-    where jobs may run side by side; the launching process runs its jobs one at a time."""
-    return os.environ.get(LAUNCHER_PID_ENV) != str(os.getpid())
 
 
 def joblib_arguments(config: DictConfig) -> dict[str, Any] | None:
