@@ -61,7 +61,7 @@ def logged_model(recorder: RunRecorder, net, data) -> None:
 def mlflow_log_model(net, data, pinned: bool) -> None:
     """`mlflow.pyfunc.log_model` of the same pyfunc (requirements pinned, or inferred)."""
     with tempfile.TemporaryDirectory() as tmp:
-        folder = netmodel.write_net(net, Path(tmp) / "net")
+        folder = netmodel.write_net(net, Path(tmp) / "net.npz")
         mlflow.pyfunc.log_model(
             name="model",
             loader_module=netmodel.__name__,

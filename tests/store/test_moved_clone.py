@@ -14,7 +14,7 @@ from scratchnet.tracking.relocation import is_inside, local_path
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ("config.yaml", "learning_curves.png", "model")
-FILES = ("config.yaml", "learning_curves.png", "model/MLmodel", "model/data/net/net.npz")
+FILES = ("config.yaml", "learning_curves.png", "model/MLmodel", "model/data/net.npz")
 
 
 def moved(tmp_path: Path) -> tuple[Path, Path]:

@@ -129,7 +129,7 @@ def test_each_run_has_its_own_weights_in_a_folder_like_its_kinds(store, plain):
     ]
     files = [sorted(str(p.relative_to(f)) for p in f.rglob("*") if p.is_file()) for f in folders]
     assert files[0] == files[1]
-    weights = [np.load(f / "data" / "net" / "net.npz")["W1"] for f in folders]
+    weights = [np.load(f / "data" / "net.npz")["W1"] for f in folders]
     assert not np.array_equal(*weights)
     assert [Model.load(str(f)).run_id for f in folders] == [first.run_id, second.run_id]
 

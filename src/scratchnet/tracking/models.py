@@ -8,14 +8,16 @@ the run's `mlflow.log-model.history` tag, as MLflow logged models before its Log
 entity: that entity costs four more store calls per run (benchmarks/bench_model_logging.py).
 `mlflow.pyfunc.save_model` writes a folder whose environment files, signature and example are
 the same for every net of one kind (shape, dtype, dataset): a process saves it once per kind and
-each run writes only its weights and its MLmodel.
+each run writes only its weights (one file) and its MLmodel (its shared YAML emitted once).
 """
 
 import contextlib
 import copy
+import dataclasses
 import datetime
 import json
 import logging
+import os
 import shutil
 import tempfile
 import uuid
@@ -40,7 +42,7 @@ from scratchnet.tracking.names import (
     LABEL_COLUMN,
     LOGGED_MODELS_TAG,
     MODEL_ARTIFACT,
-    MODEL_NET_DIR,
+    MODEL_NET_FILE,
     PROBABILITIES_PARAM,
     PROBABILITY_COLUMN,
 )
@@ -97,11 +99,11 @@ def save_model(net: TwoLayerNet, data: Dataset, folder: Path) -> Path:
         tempfile.TemporaryDirectory(prefix="scratchnet-net-") as tmp,
         quiet("mlflow.pyfunc"),  # its INFO line that it checks the example against the signature
     ):
-        net_dir = netmodel.write_net(net, Path(tmp) / MODEL_NET_DIR)  # copied into the model
+        net_file = netmodel.write_net(net, Path(tmp) / MODEL_NET_FILE)  # copied into the model
         mlflow.pyfunc.save_model(
             path=str(folder),
             loader_module=netmodel.__name__,
-            data_path=str(net_dir),
+            data_path=str(net_file),
             signature=signature(net),
             input_example=np.ascontiguousarray(data.x_test[:EXAMPLE_ROWS], dtype=net.dtype),
             pip_requirements=requirements(),
@@ -111,7 +113,24 @@ def save_model(net: TwoLayerNet, data: Dataset, folder: Path) -> Path:
 
 
 NetKind = tuple[int, int, int, str, str, str, float]
-_TEMPLATES: dict[NetKind, tuple[tempfile.TemporaryDirectory, Model]] = {}
+PER_RUN = ("run_id", "artifact_path", "model_uuid", "utc_time_created", "metadata")
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """A kind's model folder as `mlflow.pyfunc.save_model` wrote it, its MLmodel, and that
+    MLmodel's YAML without the fields each run sets (YAML emitting is the costly part)."""
+
+    holder: tempfile.TemporaryDirectory
+    model: Model
+    shared_yaml: str
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.holder.name) / MODEL_ARTIFACT
+
+
+_TEMPLATES: dict[NetKind, Template] = {}
 
 
 def net_kind(net: TwoLayerNet, data: Dataset) -> NetKind:
@@ -120,36 +139,53 @@ def net_kind(net: TwoLayerNet, data: Dataset) -> NetKind:
     return (n_in, n_hidden, n_out, net.activation, net.dtype.name, data.name, data.scale)
 
 
-def template(net: TwoLayerNet, data: Dataset) -> tuple[Path, Model]:
-    """The model folder `mlflow.pyfunc.save_model` writes for nets of this kind, and its MLmodel:
-    saved with the first such net of the process (its input example is the first test rows of
-    that net's data) and kept."""
+def to_yaml(fields: dict) -> str:
+    return yaml.dump(fields, Dumper=YAML_DUMPER, default_flow_style=False)
+
+
+def template(net: TwoLayerNet, data: Dataset) -> Template:
+    """The model folder `mlflow.pyfunc.save_model` writes for nets of this kind: saved with the
+    first such net of the process (its input example is the first test rows of that net's
+    data) and kept."""
     kind = net_kind(net, data)
     if kind not in _TEMPLATES:
         if len(_TEMPLATES) >= TEMPLATES_KEPT:  # an Optuna search may try many hidden sizes
-            _TEMPLATES.pop(next(iter(_TEMPLATES)))[0].cleanup()
-        tmp = tempfile.TemporaryDirectory(prefix="scratchnet-model-template-")
-        folder = save_model(net, data, Path(tmp.name) / MODEL_ARTIFACT)
-        _TEMPLATES[kind] = (tmp, Model.load(str(folder)))
-    tmp, model = _TEMPLATES[kind]
-    return Path(tmp.name) / MODEL_ARTIFACT, model
+            _TEMPLATES.pop(next(iter(_TEMPLATES))).holder.cleanup()
+        holder = tempfile.TemporaryDirectory(prefix="scratchnet-model-template-")
+        model = Model.load(str(save_model(net, data, Path(holder.name) / MODEL_ARTIFACT)))
+        shared = {k: v for k, v in model.to_dict().items() if k not in PER_RUN}
+        _TEMPLATES[kind] = Template(holder, model, to_yaml(shared))
+    return _TEMPLATES[kind]
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """A hard link where the file system allows one (the template's files never change)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def write_model(net: TwoLayerNet, data: Dataset, folder: Path, run_id: str, epoch: int) -> Model:
     """Write the run's model into `folder`: its kind's environment files, signature and example,
     this net's weights (after `epoch`), an MLmodel naming the run, the epoch and when it was
     made; returns the MLmodel."""
-    source, kept = template(net, data)
-    net_data = kept.flavors[PYFUNC]["data"]  # data/net: the one folder that is the run's own
+    kept = template(net, data)
+    net_data = kept.model.flavors[PYFUNC]["data"]  # data/net.npz: the one file the run's own
     per_run = {MLMODEL_FILE_NAME, Path(net_data).name}
-    shutil.copytree(source, folder, ignore=lambda _, names: per_run & set(names))
+    shutil.copytree(
+        kept.folder,
+        folder,
+        ignore=lambda _, names: per_run & set(names),
+        copy_function=link_or_copy,
+    )
     netmodel.write_net(net, folder / net_data)
-    model = copy.copy(kept)  # only the fields set below change; they are replaced, not edited
+    model = copy.copy(kept.model)  # only the fields set below change; replaced, not edited
     model.run_id, model.artifact_path, model.model_uuid = run_id, MODEL_ARTIFACT, uuid.uuid4().hex
     model.utc_time_created = str(datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
     model.metadata = {**(model.metadata or {}), "epoch": epoch}
-    with (folder / MLMODEL_FILE_NAME).open("w") as out:  # Model.save, with libyaml's emitter
-        yaml.dump(model.to_dict(), out, Dumper=YAML_DUMPER, default_flow_style=False)
+    own = {k: v for k, v in model.to_dict().items() if k in PER_RUN}
+    (folder / MLMODEL_FILE_NAME).write_text(kept.shared_yaml + to_yaml(own))  # what Model.save
     return model
 
 

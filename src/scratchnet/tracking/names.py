@@ -115,9 +115,7 @@ CONFIG_ARTIFACT = "config.yaml"
 CURVES_ARTIFACT = "learning_curves.png"
 # The trained net as an MLflow model, in the run's artifacts: runs:/<run id>/model.
 MODEL_ARTIFACT = "model"
-MODEL_NET_DIR = "net"  # the model's data: the weights (net.npz) and how to rebuild the net
-MODEL_WEIGHTS_FILE = "net.npz"
-MODEL_SETTINGS_FILE = "net.json"
+MODEL_NET_FILE = "net.npz"  # the model's data: the weights and how to rebuild the net
 PROBABILITIES_PARAM = "probabilities"  # predict(..., params={"probabilities": True})
 LABEL_COLUMN = "label"  # the predicted class; with probabilities also prob_0 .. prob_<k-1>
 PROBABILITY_COLUMN = "prob_{}"

@@ -2,10 +2,10 @@
 
 This is the model's loader module: MLflow imports it by name and calls `_load_pyfunc(data_path)`
 (the pyfunc contract for a model saved with `loader_module=`), so it imports nothing of MLflow.
-The files are `net.npz` (the book's W1, b1, W2, b2) and `net.json` (activation and dtype).
+The net is one file, `net.npz`: the book's W1, b1, W2, b2 and the activation and dtype that
+rebuild it (one file, as every file and folder a run uploads costs it time).
 """
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,36 +15,31 @@ import pandas as pd
 
 from scratchnet.nn import TwoLayerNet
 from scratchnet.nn.two_layer_net import PARAM_NAMES
-from scratchnet.tracking.names import (
-    LABEL_COLUMN,
-    MODEL_SETTINGS_FILE,
-    MODEL_WEIGHTS_FILE,
-    PROBABILITIES_PARAM,
-    PROBABILITY_COLUMN,
-)
+from scratchnet.tracking.names import LABEL_COLUMN, PROBABILITIES_PARAM, PROBABILITY_COLUMN
+
+SETTINGS = ("activation", "dtype")  # stored beside the weights as 0-d string arrays
 
 
-def write_net(net: TwoLayerNet, folder: Path) -> Path:
-    """Write the net's weights and the settings that rebuild it into `folder` (made if absent)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / MODEL_WEIGHTS_FILE, **{k: net.params[k] for k in PARAM_NAMES})
-    settings = {"activation": net.activation, "dtype": net.dtype.name}
-    (folder / MODEL_SETTINGS_FILE).write_text(json.dumps(settings, sort_keys=True) + "\n")
-    return folder
+def write_net(net: TwoLayerNet, path: Path) -> Path:
+    """Write the net's weights and the settings that rebuild it to the file `path`."""
+    settings = {"activation": np.array(net.activation), "dtype": np.array(net.dtype.name)}
+    with path.open("wb") as out:  # np.savez given a name would add ".npz"
+        np.savez(out, **{k: net.params[k] for k in PARAM_NAMES}, **settings)
+    return path
 
 
-def read_net(folder: Path) -> TwoLayerNet:
-    """The TwoLayerNet that `write_net` wrote into `folder`, with exactly its weights."""
-    settings = json.loads((folder / MODEL_SETTINGS_FILE).read_text())
-    with np.load(folder / MODEL_WEIGHTS_FILE) as arrays:
+def read_net(path: Path) -> TwoLayerNet:
+    """The TwoLayerNet that `write_net` wrote to `path`, with exactly its weights."""
+    with np.load(path, allow_pickle=False) as arrays:
         params = {k: arrays[k] for k in PARAM_NAMES}
+        activation, dtype = (str(arrays[k]) for k in SETTINGS)
     n_in, n_hidden = params["W1"].shape
     net = TwoLayerNet(
         n_in,
         n_hidden,
         params["W2"].shape[1],
-        activation=settings["activation"],
-        dtype=settings["dtype"],
+        activation=activation,
+        dtype=dtype,
         seed=0,  # drawn, then replaced by the trained weights
     )
     net.params = {k: v.astype(net.dtype, copy=False) for k, v in params.items()}
@@ -74,5 +69,5 @@ class NetPredictor:
 
 
 def _load_pyfunc(data_path: str) -> NetPredictor:
-    """MLflow's loader-module hook: the model saved with `data_path` (the net's folder)."""
+    """MLflow's loader-module hook: the model saved with `data_path` (the net's file)."""
     return NetPredictor(read_net(Path(data_path)))
