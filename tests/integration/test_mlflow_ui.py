@@ -1,8 +1,9 @@
-"""The MLflow UI in a real headless Chromium shows a real sweep: its parent and every child.
+"""The MLflow UI in a real headless Chromium shows a real sweep: its parent and every child,
+and each child's Dataset, Source and Models columns filled.
 
 A 2-job sweep fills a SQLite store, `mlflow server` serves it on a free loopback port, and
 Selenium drives Debian's chromium + chromium-driver to the experiment's runs page, expands
-the parent and reads the run names; a screenshot is saved and its path printed.
+the parent and reads the run names and cells; a screenshot is saved and its path printed.
 """
 
 import shutil
@@ -21,6 +22,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 BROWSER_FLAGS = (*CHROMIUM_FLAGS, "--window-size=1600,900")
 RUN_NAME_CELL = "//div[@role='gridcell'][@col-id='attributes.`Run Name`']"
+COLUMN_CELL = "//div[@row-id='{run_id}']//div[@role='gridcell'][@col-id='attributes.`{column}`']"
 RUN_NAME_HEADER = "//div[@role='columnheader'][@col-id='attributes.`Run Name`']"
 CLOSE_ASSISTANT = "button[data-component-id='mlflow.assistant.chat_panel.close']"
 WAIT_S = 60
@@ -61,11 +63,13 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture
-def served_sweep(tmp_path: Path, tmp_path_factory) -> Iterator[tuple[str, MlflowClient]]:
-    """A 2-job sweep in a SQLite store, served by `mlflow server`: (base URL, client)."""
+@pytest.fixture(scope="module")
+def served_sweep(tmp_path_factory) -> Iterator[tuple[str, MlflowClient]]:
+    """A 2-job sweep in a SQLite store, served by `mlflow server` for the module's tests:
+    (base URL, client)."""
     if browser_missing():
         pytest.skip(browser_missing() or "")
+    tmp_path = tmp_path_factory.mktemp("ui")
     uri = fresh_store(tmp_path, tmp_path_factory.getbasetemp())
     with mlflow_ui(uri, tmp_path / "store" / "artifacts") as server:
         # The server starts while the sweep runs: both take seconds.
@@ -98,14 +102,12 @@ def tidy_for_screenshot(driver) -> None:
         pass
 
 
-def test_the_runs_page_shows_the_sweep_parent_and_its_children(browser, served_sweep, tmp_path):
+def open_expanded(browser, url: str, parent, kids, shot: Path) -> None:
+    """The experiment's runs page with the parent folded, then expanded to show its children."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url, client = served_sweep
-    parent, kids = parent_and_children(client)
     browser.get(f"{url}/#/experiments/{parent.info.experiment_id}/runs")
-    shot = tmp_path / "mlflow_ui_runs.png"
     try:
         expand = WebDriverWait(browser, WAIT_S).until(
             lambda d: d.find_element(
@@ -119,7 +121,39 @@ def test_the_runs_page_shows_the_sweep_parent_and_its_children(browser, served_s
     finally:
         browser.save_screenshot(str(shot))
         print(f"\nscreenshot: {shot}\nrun names: {visible_run_names(browser)}")
+
+
+def cell_text(driver, run_id: str, column: str) -> str:
+    """The text of run `run_id`'s cell in the runs table's `column`, its lines joined by spaces."""
+    from selenium.webdriver.common.by import By
+
+    cell = driver.find_element(By.XPATH, COLUMN_CELL.format(run_id=run_id, column=column))
+    return " ".join(cell.text.split())
+
+
+def test_the_runs_page_shows_the_sweep_parent_and_its_children(browser, served_sweep, tmp_path):
+    url, client = served_sweep
+    parent, kids = parent_and_children(client)
+    open_expanded(browser, url, parent, kids, tmp_path / "mlflow_ui_runs.png")
     names = visible_run_names(browser)
     assert names[0] == parent.info.run_name
     assert sorted(names[1:]) == sorted(k.info.run_name for k in kids)
     assert sorted(names[1:]) == ["lr=0.1 bs=32 h=50 n=200 seed=0", "lr=0.5 bs=32 h=50 n=200 seed=0"]
+
+
+def test_the_runs_page_fills_each_runs_dataset_source_and_model(browser, served_sweep, tmp_path):
+    url, client = served_sweep
+    parent, kids = parent_and_children(client)
+    open_expanded(browser, url, parent, kids, tmp_path / "mlflow_ui_columns.png")
+    for kid in kids:
+        (training,) = [
+            i.dataset
+            for i in client.get_run(kid.info.run_id).inputs.dataset_inputs
+            if any(t.value == "training" for t in i.tags)
+        ]
+        row = {c: cell_text(browser, kid.info.run_id, c) for c in ("Dataset", "Source", "Models")}
+        print(f"{kid.info.run_name}: {row}")
+        assert row["Dataset"].startswith(f"digits/train ({training.digest})")
+        assert row["Dataset"].endswith("+2")  # validation and test, folded
+        assert row["Source"] == "scratchnet-train"
+        assert row["Models"] == "pyfunc"
