@@ -133,3 +133,19 @@ def check_gradient_check(cfg: DictConfig) -> None:
 def check_minibatch_loss(cfg: DictConfig) -> None:
     """The training settings, checked as `scratchnet-train` checks them."""
     check_training(cfg)
+
+
+def check_batch_inference(cfg: DictConfig) -> None:
+    """At least one batch size, each >= 1 and listed once; repeats and threads (unless null)
+    >= 1; a run id, when given, that is not blank."""
+    sizes = list(cfg.batch_sizes)
+    if not sizes or len(set(sizes)) != len(sizes):
+        fail("batch_sizes", sizes, "one or more different integers >= 1")
+    for i, size in enumerate(sizes):
+        check_int(f"batch_sizes[{i}]", size)
+    check_int("repeats", cfg.repeats)
+    if cfg.threads is not None:
+        check_int("threads", cfg.threads)
+    if cfg.source.run_id is not None:
+        check_name("source.run_id", cfg.source.run_id)
+    check_name("source.experiment", cfg.source.experiment)

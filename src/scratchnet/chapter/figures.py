@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from scratchnet.chapter.descent import Descent, Field
 from scratchnet.chapter.differentiation import Tangent
 from scratchnet.chapter.gradcheck import Check
+from scratchnet.chapter.inference import Timing, speedup
 from scratchnet.chapter.landscape import Sweep
 from scratchnet.chapter.losses import LossCurves
 from scratchnet.chapter.minibatch import EpochPoint
@@ -228,4 +229,31 @@ def minibatch_figure(losses: Sequence[float], points: Sequence[EpochPoint]) -> F
     ax.set_ylabel("cross-entropy loss")
     ax.grid(alpha=0.3)
     ax.legend()
+    return fig
+
+
+def speedup_figure(single: Timing, batched: Sequence[Timing]) -> Figure:
+    """Speed-up per image over predicting one image at a time, against the batch size (log
+    axes), with each batch size's time per image; the dotted line is no speed-up."""
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.subplots()
+    sizes = [t.batch_size for t in batched]
+    ax.plot(sizes, [speedup(single, t) for t in batched], "o-")
+    for t in batched:
+        label = f"{1e6 * t.seconds_per_image:.2f} µs/image"
+        ax.annotate(label, (t.batch_size, speedup(single, t)), textcoords="offset points",
+                    xytext=(4, -12), fontsize=8)  # fmt: skip
+    ax.axhline(1.0, linestyle=":", color="grey")
+    same = all(np.array_equal(single.labels, t.labels) for t in batched)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("speed-up per image vs one image at a time")
+    ax.set_title(
+        f"{len(single.labels)} test images: one at a time {1e6 * single.seconds_per_image:.2f} "
+        f"µs/image; accuracy {single.accuracy:.4f}, {'the same' if same else 'NOT the same'} "
+        "labels every way",
+        fontsize=9,
+    )
+    ax.grid(alpha=0.3, which="both")
     return fig

@@ -2,6 +2,7 @@
 config location, error handling, signals, its store and its MLflow run."""
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
@@ -25,7 +26,11 @@ from scratchnet.tracking.store import resolve_uri
 
 T = TypeVar("T")
 CONFIG_PATH = str(config_dir())  # the studies' configs are conf/chapter/<name>.yaml
-PROGS: dict[str, str] = {}  # how the running study names itself, when not experiments/<name>.py
+log = logging.getLogger("scratchnet")
+PROGS: dict[str, str] = {}
+FINISHED_RUNS: list[
+    tuple[str, str, str]
+] = []  # (run id, experiment, artifact URI) so far  # how the running study names itself, when not experiments/<name>.py
 
 
 def config_name(name: str) -> str:
@@ -67,7 +72,8 @@ def chapter_run(
     parent_run_id: str | None = None,
 ) -> Iterator[RunRecorder]:
     """A run in `cfg.tracking.experiment` with the config as params and `config.yaml`; it ends
-    FINISHED, FAILED if the block raises, KILLED on Ctrl-C (or SIGTERM)."""
+    FINISHED (and is listed in FINISHED_RUNS), FAILED if the block raises, KILLED on Ctrl-C
+    (or SIGTERM)."""
     tags = provenance_tags(overrides) | {CHAPTER_TAG: chapter}
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
@@ -77,6 +83,7 @@ def chapter_run(
         resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
         run.log_files({CONFIG_ARTIFACT: OmegaConf.to_yaml(resolved).encode()})
         yield run
+    FINISHED_RUNS.append((run.run_id, cfg.tracking.experiment, run.artifact_uri))
 
 
 def run_script(name: str, entry: Callable[[], object], prog_name: str | None = None) -> None:
@@ -88,7 +95,13 @@ def run_script(name: str, entry: Callable[[], object], prog_name: str | None = N
     install_sigterm_handler()
     register_chapter_configs()
     register_store_resolver()  # before Hydra renders --help
-    run_cli(prog(name), entry)
+    run_cli(prog(name), lambda: (entry(), report_runs()))
+
+
+def report_runs() -> None:
+    """The last lines of a study: each run it recorded, and where its figures went."""
+    for run_id, experiment, artifacts in FINISHED_RUNS:
+        log.info("MLflow run %s in experiment %r: artifacts in %s", run_id, experiment, artifacts)
 
 
 def tracked_store(name: str, tracking: DictConfig) -> str:

@@ -110,6 +110,23 @@ class MinibatchLossConfig:
     tracking: ChapterTracking = field(default_factory=ChapterTracking)
 
 
+@dataclass
+class InferenceSource:
+    run_id: str | None = None
+    experiment: str = MISSING
+    train: list[str] = MISSING
+
+
+@dataclass
+class BatchInferenceConfig:
+    source: InferenceSource = field(default_factory=InferenceSource)
+    data_root: str | None = None
+    batch_sizes: list[int] = MISSING
+    repeats: int = MISSING
+    threads: int | None = MISSING
+    tracking: ChapterTracking = field(default_factory=ChapterTracking)
+
+
 SCHEMAS: dict[str, type] = {
     "loss_functions": LossFunctionsConfig,
     "why_loss_not_accuracy": WhyLossConfig,
@@ -118,6 +135,7 @@ SCHEMAS: dict[str, type] = {
     "gradient_descent": GradientDescentConfig,
     "gradient_check": GradientCheckConfig,
     "minibatch_loss": MinibatchLossConfig,
+    "batch_inference": BatchInferenceConfig,
 }
 
 

@@ -28,10 +28,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import yaml
+from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
 from mlflow.models import Model, ModelSignature
 from mlflow.models.model import MLMODEL_FILE_NAME
 from mlflow.pyfunc import FLAVOR_NAME as PYFUNC
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+from omegaconf import DictConfig, OmegaConf
 
 import scratchnet
 from scratchnet.core.paths import tracking_uri
@@ -39,6 +41,8 @@ from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
 from scratchnet.tracking import netmodel
 from scratchnet.tracking.names import (
+    CONFIG_ARTIFACT,
+    FINISHED,
     LABEL_COLUMN,
     LOGGED_MODELS_TAG,
     MODEL_ARTIFACT,
@@ -49,6 +53,7 @@ from scratchnet.tracking.names import (
 from scratchnet.tracking.store import StoreError, open_client, store_errors
 
 EXAMPLE_ROWS = 3  # test images in the input example
+MODEL_RUNS_SEARCHED = 100  # newest finished runs looked through for one with a model
 TEMPLATES_KEPT = 8  # model folders kept per process, one per kind of net
 YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # C when PyYAML has libyaml
 
@@ -91,6 +96,21 @@ def quiet(logger_name: str) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def no_download_bar() -> Iterator[None]:
+    """Keep MLflow's artifact download bar off the console inside the block."""
+    name = MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name
+    before = os.environ.get(name)
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def save_model(net: TwoLayerNet, data: Dataset, folder: Path) -> Path:
@@ -195,6 +215,10 @@ def model_tags(model: Model) -> dict[str, str]:
     return {LOGGED_MODELS_TAG: json.dumps([model.get_tags_dict()])}
 
 
+def one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
 def model_uri(run_id: str) -> str:
     """The URI MLflow loads a run's model from: `runs:/<run id>/model`."""
     return f"runs:/{run_id}/{MODEL_ARTIFACT}"
@@ -206,7 +230,7 @@ def load_net(run_id: str, uri: str | None = None) -> TwoLayerNet:
     uri = tracking_uri(uri)
     with store_errors():
         open_client(uri).get_run(run_id)  # an unknown run is one line, before any download
-    with tempfile.TemporaryDirectory(prefix="scratchnet-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="scratchnet-load-") as tmp, no_download_bar():
         try:
             local = mlflow.artifacts.download_artifacts(
                 artifact_uri=model_uri(run_id), dst_path=tmp, tracking_uri=uri
@@ -215,6 +239,37 @@ def load_net(run_id: str, uri: str | None = None) -> TwoLayerNet:
         except (OSError, mlflow.exceptions.MlflowException) as err:
             raise StoreError(
                 f"run {run_id} has no model {MODEL_ARTIFACT!r} (a run logs one unless it diverged "
-                f"or ran with tracking.log_weights=false): {' '.join(str(err).split())}"
+                f"or ran with tracking.log_weights=false): {one_line(err)}"
             ) from err
         return netmodel.read_net(Path(local) / flavor["data"])
+
+
+def latest_model_run(uri: str, experiment: str) -> str | None:
+    """The id of the newest FINISHED run of `experiment` that logged a model; None when the
+    store has no such experiment or run."""
+    with store_errors():
+        client = open_client(uri)
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            return None
+        runs = client.search_runs(
+            [found.experiment_id],
+            filter_string=f"attributes.status = '{FINISHED}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=MODEL_RUNS_SEARCHED,
+        )
+    return next((r.info.run_id for r in runs if LOGGED_MODELS_TAG in r.data.tags), None)
+
+
+def run_config(uri: str, run_id: str) -> DictConfig:
+    """The resolved config run `run_id` recorded (its `config.yaml`)."""
+    with tempfile.TemporaryDirectory(prefix="scratchnet-config-") as tmp, no_download_bar():
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=CONFIG_ARTIFACT, dst_path=tmp, tracking_uri=uri
+            )
+        except (OSError, mlflow.exceptions.MlflowException) as err:
+            raise StoreError(f"run {run_id} has no {CONFIG_ARTIFACT}: {one_line(err)}") from err
+        loaded = OmegaConf.load(local)
+    assert isinstance(loaded, DictConfig)
+    return loaded
