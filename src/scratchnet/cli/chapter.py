@@ -27,10 +27,8 @@ from scratchnet.tracking.store import resolve_uri
 T = TypeVar("T")
 CONFIG_PATH = str(config_dir())  # the studies' configs are conf/chapter/<name>.yaml
 log = logging.getLogger("scratchnet")
-PROGS: dict[str, str] = {}
-FINISHED_RUNS: list[
-    tuple[str, str, str]
-] = []  # (run id, experiment, artifact URI) so far  # how the running study names itself, when not experiments/<name>.py
+PROGS: dict[str, str] = {}  # how the running study names itself, when not experiments/<name>.py
+FINISHED_RUNS: list[tuple[str, str, str]] = []  # (run id, experiment, artifact URI) so far
 
 
 def config_name(name: str) -> str:
