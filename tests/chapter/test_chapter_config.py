@@ -18,6 +18,7 @@ CHECKS = {
     "gradient_descent": cc.check_gradient_descent,
     "gradient_check": cc.check_gradient_check,
     "minibatch_loss": cc.check_minibatch_loss,
+    "batch_inference": cc.check_batch_inference,
 }
 
 
@@ -61,6 +62,10 @@ def test_gradient_descent_runs_all_lrs_unless_one_lr_is_given():
         ("why_loss_not_accuracy", "weight.param=W3", "weight.param='W3'"),
         ("why_loss_not_accuracy", "trainer.lr=0", "trainer.lr=0.0"),
         ("minibatch_loss", "trainer.batch_size=0", "trainer.batch_size=0"),
+        ("batch_inference", "batch_sizes=[100,0]", "batch_sizes[1]=0"),
+        ("batch_inference", "batch_sizes=[10,10]", "batch_sizes=[10, 10]"),
+        ("batch_inference", "repeats=0", "repeats=0"),
+        ("batch_inference", "threads=0", "threads=0"),
     ],
 )
 def test_a_bad_value_is_rejected_naming_the_key_and_value(name, override, named):

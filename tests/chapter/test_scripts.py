@@ -168,6 +168,35 @@ def test_minibatch_loss_logs_every_batch_beside_the_epochs(tmp_path, store_uri, 
     assert artifacts(client, run) == {"config.yaml", "minibatch_loss.png"}
 
 
+def test_batch_inference_trains_a_net_when_none_is_found_and_times_it_each_way(
+    tmp_path, store_uri, client
+):
+    done = run_script(
+        "batch_inference",
+        f"tracking.uri={store_uri}",
+        "source.experiment=tiny",
+        "source.train=['data=digits','data.train_size=200','trainer.epochs=2',"
+        "'tracking.experiment=tiny']",
+        "batch_sizes=[1,100]",
+        "repeats=1",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    (source,) = finished_runs(client, "tiny")
+    (run,) = finished_runs(client, "chapter.batch_inference")
+    assert run.data.params["source.run"] == source.info.run_id
+    accuracy = {m.step: m.value for m in client.get_metric_history(run.info.run_id, "accuracy")}
+    assert accuracy == {1: source.data.metrics["test_acc"], 100: source.data.metrics["test_acc"]}
+    assert run.data.metrics["accuracy.one_at_a_time"] == source.data.metrics["test_acc"]
+    speedups = client.get_metric_history(run.info.run_id, "speedup")
+    assert sorted(m.step for m in speedups) == [1, 100] and all(m.value > 0 for m in speedups)
+    assert run.data.tags["same_predictions"] == "true"
+    assert artifacts(client, run) == {"config.yaml", "speedup.png"}
+    last = done.stdout.strip().splitlines()[-1]
+    assert f"MLflow run {run.info.run_id} in experiment 'chapter.batch_inference'" in last
+    assert last.endswith(f"artifacts in {run.info.artifact_uri}")
+
+
 @pytest.mark.parametrize(
     ("name", "override", "named"),
     [
