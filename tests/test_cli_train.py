@@ -148,3 +148,36 @@ def test_help_shows_the_groups_and_an_example(tmp_path):
     assert done.returncode == 0
     assert "data: digits, fashion_mnist, mnist" in done.stdout
     assert "scratchnet-train -m" in done.stdout
+
+
+def listed_groups(help_text: str) -> dict[str, list[str]]:
+    """The `group: option, ...` lines of --help's configuration groups section."""
+    section = help_text.split("== Configuration groups (group=option) ==")[1].split("== Config")[0]
+    rows = [line.split(": ", 1) for line in section.strip().splitlines()]
+    return {group: options.split(", ") for group, options in rows}
+
+
+def test_help_lists_only_the_groups_scratchnet_train_accepts(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from scratchnet.config import register_configs
+    from scratchnet.core.paths import config_dir
+
+    done = run_cli("scratchnet-train", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    groups = listed_groups(done.stdout)
+    assert sorted(groups) == [
+        "data",
+        "experiment",
+        "hparams_search",
+        "model",
+        "tracking",
+        "trainer",
+    ]
+    register_configs()
+    with initialize_config_dir(str(config_dir()), version_base="1.3"):
+        for group, options in groups.items():
+            for option in options:
+                assert compose("config", overrides=[f"{group}={option}"]) is not None
+    refused = run_cli("scratchnet-train", "chapter=minibatch_loss", cwd=tmp_path)
+    assert refused.returncode == 2 and "chapter" in refused.stderr

@@ -4,9 +4,10 @@ import os
 from contextlib import nullcontext
 
 import hydra
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from scratchnet.cli.errors import fail, run_cli
@@ -19,6 +20,22 @@ from scratchnet.sweep.job import sweep_job
 from scratchnet.sweep.registry import close_open_sweeps
 
 PROG = "scratchnet-train"
+GROUPS_RESOLVER = "scratchnet.train_groups"  # `${scratchnet.train_groups:}` in conf/config.yaml
+NOT_TRAIN_GROUPS = ("hydra", "chapter")  # Hydra's own; scratchnet-chapter's studies
+
+
+def train_groups() -> str:
+    """The config groups scratchnet-train takes and their options, as Hydra lists its
+    $APP_CONFIG_GROUPS, without the chapter studies' (they share conf/ but not this command)."""
+    hydra_app = GlobalHydra.instance().hydra
+    assert hydra_app is not None, "--help is rendered by a running Hydra app"
+    return hydra_app.format_config_groups(lambda g: g.split("/")[0] not in NOT_TRAIN_GROUPS)
+
+
+def register_groups_resolver() -> None:
+    """Let `--help` list only the groups this command accepts."""
+    if not OmegaConf.has_resolver(GROUPS_RESOLVER):
+        OmegaConf.register_new_resolver(GROUPS_RESOLVER, train_groups)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
@@ -60,6 +77,7 @@ def main() -> None:
     install_sigterm_handler()
     register_configs()
     register_store_resolver()  # before Hydra renders --help
+    register_groups_resolver()
     run_cli(
         PROG,
         train_job,
