@@ -98,8 +98,8 @@ def test_the_experiment_is_of_the_custom_model_development_kind(store, recorded)
     assert experiment.tags[KIND] == "custom_model_development"
 
 
-def test_an_experiment_made_without_the_kind_gets_it_and_another_kind_is_kept(tmp_path):
-    uri = resolve_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_an_experiment_made_without_the_kind_gets_it_and_another_kind_is_kept(store, tmp_path):
+    uri = resolve_uri(store)  # the module's store: a new one would cost its migrations
     client = MlflowClient(tracking_uri=uri)
     bare = client.create_experiment("bare", artifact_location=(tmp_path / "a").as_uri())
     chosen = client.create_experiment("chosen", tags={KIND: "genai_development"})
