@@ -18,11 +18,12 @@ from mlflow.tracking import MlflowClient
 
 import scratchnet
 from harness import BIN
-from scratchnet.config import load_data, register_configs
+from scratchnet.config import build_net, load_data, register_configs, train_options
 from scratchnet.core.paths import config_dir
 from scratchnet.nn import TwoLayerNet
 from scratchnet.tracking.run import run
 from scratchnet.tracking.store import StoreError
+from scratchnet.training import train
 
 TINY = ["trainer.progress=false", "tracking.log_figure=false", "data.train_size=300"]
 
@@ -71,6 +72,18 @@ def test_load_net_returns_the_runs_final_net(store, plain):
     assert net.params["W1"].shape == (64, 50) and net.dtype == np.float32
     final = history(store, outcome.run_id, "test_acc")[5]
     assert net.accuracy(data.x_test, data.t_test) == final
+
+
+def test_load_net_returns_exactly_the_net_the_run_trained(store, plain):
+    cfg, outcome = plain
+    data = load_data(cfg)
+    again = build_net(cfg, data)  # same config and seed: the same weights, bit for bit
+    train(again, data, **train_options(cfg))
+    loaded = scratchnet.load_net(outcome.run_id, store)
+    assert (loaded.activation, loaded.dtype) == (again.activation, again.dtype)
+    for key in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_array_equal(loaded.params[key], again.params[key])
+        assert loaded.params[key].dtype == again.params[key].dtype
 
 
 def test_with_restore_best_the_model_is_the_best_epochs_net(store, stopped):
