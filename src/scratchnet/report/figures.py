@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
-from scratchnet.analysis.tables import FACTOR_LABELS, format_value, sorted_values, varied_factors
+from scratchnet.analysis.tables import factor_label, format_value, sorted_values, varied_factors
 from scratchnet.report.charts import effect_figure, heatmaps
 from scratchnet.report.curves import learning_curve_grid
 from scratchnet.report.layout import MAX_CONFIGS, chosen_on, configurations
+from scratchnet.report.parallel import importance_figure, parallel_coordinates
 
 FIGURE_NAMES = (
     "learning_curves",
@@ -22,6 +23,8 @@ FIGURE_NAMES = (
     "gap_vs_hidden",
     "gap_vs_train_size",
     "lr_sensitivity",
+    "parallel_coordinates",
+    "importance",
 )
 
 
@@ -44,8 +47,10 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
     chosen = chosen_on(diag)
     caption = (
         "Train (solid), validation (dash-dot purple) and test (dashed) accuracy and loss per "
-        f"configuration, every seed; dotted green: best epoch (lowest {chosen} loss); "
-        "dash-dot orange: onset of overfitting."
+        "configuration; a configuration repeated over seeds is drawn as the mean over its "
+        "seeds with the 95% confidence interval shaded (Student t over the seeds at each "
+        "epoch; diverged runs drawn apart); dotted green: best epoch of each run (lowest "
+        f"{chosen} loss); dash-dot orange: onset of overfitting."
     )
     if cells > MAX_CONFIGS:
         caption += f" Showing the first {MAX_CONFIGS} of {cells} configurations."
@@ -89,7 +94,40 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
             ("best_acc", "test_acc_at_best", "gap_acc_final"),
         )
     )
-    return specs
+    return specs + factor_specs(diag, varied)
+
+
+def factor_specs(diag: pd.DataFrame, varied: list[str]) -> list[FigureSpec]:
+    """Parallel coordinates and factor importance, for sweeps over two or more factors."""
+    reason = "the sweep varies fewer than two factors"
+    chosen = chosen_on(diag)
+    return [
+        figure_if(
+            len(varied) >= 2,
+            FigureSpec(
+                "parallel_coordinates",
+                "Parallel coordinates",
+                "Each run that finished without diverging as a line through its value of every "
+                f"varied factor to its {chosen} accuracy at the best epoch (the colour too; "
+                "yellow is best). Continuous values of a search are on their own (log) scale.",
+                lambda: parallel_coordinates(diag),
+            ),
+            reason,
+        ),
+        figure_if(
+            len(varied) >= 2,
+            FigureSpec(
+                "importance",
+                "Which factors matter most",
+                f"Share of the variance of the {chosen} accuracy at the best epoch explained by "
+                "each factor's levels (eta squared of its main effect; bins for a search's "
+                "continuous values), over runs that finished without diverging. Shares need not "
+                "sum to 1: interactions and noise make up the rest.",
+                lambda: importance_figure(diag),
+            ),
+            reason,
+        ),
+    ]
 
 
 def figure_if(condition: bool, spec: FigureSpec, reason: str) -> FigureSpec:
@@ -108,16 +146,17 @@ def effect_spec(
     metrics: Sequence[str] = ("gap_acc_final", "gap_loss_final", "best_acc"),
 ) -> FigureSpec:
     """An effect figure of `factor`, skipped when the sweep holds it fixed."""
-    label = FACTOR_LABELS[factor]
+    label = factor_label(factor)
     fixed = ", ".join(format_value(factor, v) for v in sorted_values(diag[factor]))
     return figure_if(
         factor in varied,
         FigureSpec(
             name,
             title,
-            f"Against the {label}: means over seeds with min-max bars, from runs that "
-            "finished without diverging; one line per value of the other factors; a cross "
-            "at the bottom marks a point where every run diverged.",
+            f"Against the {label}: means over seeds with 95% confidence-interval bars "
+            "(Student t over seeds; no bar with one seed), from runs that finished without "
+            "diverging; one line per value of the other factors; a cross at the bottom marks "
+            "a point where every run diverged.",
             lambda: effect_figure(diag, factor, metrics),
         ),
         f"the sweep does not vary the {label} (all runs: {fixed or 'unknown'})",
