@@ -8,10 +8,11 @@ validation split), with test at the chosen epoch reported alongside and never co
   same values of every other varied factor (two pairs or more, over two seeds or more; runs
   without a partner are left out): the differences of the partners are averaged and given a
   Student-t interval (so the noise a seed shares cancels);
-- **Welch** otherwise (a search, whose levels are bins of sampled values): the difference of
-  the two levels' means with Welch's interval;
-- **single seed** when no configuration was repeated over seeds: the difference is shown but
-  the spread over seeds is unknown, so nothing is resolved.
+- **Welch** otherwise, and always for a search, whose levels are bins of sampled values: the
+  difference of the two levels' means with Welch's interval (over the runs in each level: for
+  a search, a spread over the sampled settings as well as the seeds);
+- **single seed** when a grid repeated no configuration over seeds: the difference is shown
+  but the spread over seeds is unknown, so nothing is resolved.
 
 A difference is *resolved* when its 95% interval excludes 0. Otherwise the seeds (or runs per
 level, for Welch) that would resolve a difference of the size observed are estimated from the
@@ -132,7 +133,8 @@ def compare_factor(diag: pd.DataFrame, factor: str) -> list[Comparison]:
     """Each neighbouring pair of `factor`'s levels compared, over the usable runs."""
     ok = usable(diag)
     keyed = ok.assign(**{factor: levels(ok, factor)})
-    known, binned = repeats_seeds(diag), is_binned(ok, factor)
+    binned = is_binned(ok, factor)
+    known = binned or repeats_seeds(diag)  # a search's bins hold many runs each
     values = ordered_levels(keyed[factor])
     out = []
     for low, high in zip(values[:-1], values[1:], strict=True):

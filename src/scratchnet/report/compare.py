@@ -14,6 +14,7 @@ import pandas as pd
 
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
 from scratchnet.analysis.matching import matched_configs
+from scratchnet.analysis.tables import format_value, sorted_values
 from scratchnet.analysis.thresholds import Thresholds
 from scratchnet.core.paths import repo_root
 from scratchnet.report.build import Report, Say, page_files, write_files
@@ -21,6 +22,7 @@ from scratchnet.report.cells import MISSING, Column, factor_column, frame_table,
 from scratchnet.report.layout import chosen_on
 from scratchnet.report.markup import Block, Heading, Note, Para, Table
 from scratchnet.report.study import Study, analyse
+from scratchnet.tracking.frames import PARAM_COLUMNS
 from scratchnet.tracking.lookup import find_parent
 from scratchnet.tracking.names import PACKAGES_TAG, SWEEP_PARAMS
 from scratchnet.tracking.reader import load_parent
@@ -70,6 +72,16 @@ def provenance(study: Study) -> dict[str, str]:
         "runs from a dirty checkout": str(int((diag["git_dirty"] == "true").sum())),
         "dataset digests (SHA-256 of each run's split arrays)": shown or MISSING,
     }
+
+
+def settings(study: Study) -> dict[str, str]:
+    """Each recorded setting's distinct values among the runs (`lr`: `0.5, 2`)."""
+    diag = study.diag
+    shown = {}
+    for column in (c for c in PARAM_COLUMNS if c in diag):
+        values = sorted_values(diag[column])
+        shown[column] = ", ".join(format_value(column, v) for v in values) or MISSING
+    return shown
 
 
 def header(a: Study, b: Study) -> list[Block]:
@@ -148,6 +160,7 @@ def comparison_blocks(a: Study, b: Study) -> list[Block]:
     blocks.append(Heading(2, "What changed"))
     blocks += side_by_side("Definition (the parents' params)", a.sweep.params, b.sweep.params)
     blocks += side_by_side("Search space (what ran)", search_space(a), search_space(b))
+    blocks += side_by_side("Settings of the runs (distinct values)", settings(a), settings(b))
     blocks += side_by_side("Code and data", provenance(a), provenance(b))
     pa, pb = packages(a), packages(b)
     if not pa or not pb:

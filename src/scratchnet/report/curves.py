@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from scratchnet.analysis.diagnosis import core_metrics
-from scratchnet.analysis.tables import config_label, varied_factors
+from scratchnet.analysis.tables import config_label, usable, varied_factors
 from scratchnet.report.bands import draw_band, epoch_band
 from scratchnet.report.layout import (
     BEST,
@@ -79,21 +79,21 @@ def legend_handles() -> list[Line2D]:
 
 
 def seeds_note(group: pd.DataFrame) -> str:
-    """` (mean of 3 seeds, 95% CI shaded)` for a configuration repeated over seeds."""
+    """` (mean of 3 of 3 runs over seeds, 95% CI shaded)` for a configuration over seeds."""
     if group["seed"].nunique() < 2:
         return ""
-    diverged = int((group["verdict"] == "diverged").sum())
-    kept = len(group) - diverged
-    apart = f"; {diverged} diverged drawn apart" if diverged else ""
-    return f" (mean of {kept} runs over seeds, 95% CI shaded{apart})"
+    kept = len(usable(group))
+    apart = len(group) - kept
+    also = f"; {apart} diverged or unfinished drawn apart" if apart else ""
+    return f" (mean of {kept} of {len(group)} runs over seeds, 95% CI shaded{also})"
 
 
 def draw_seeds(
     ax_acc: Axes, ax_loss: Axes, group: pd.DataFrame, by_run: dict[str, pd.DataFrame]
 ) -> None:
-    """A configuration over seeds: mean curves with shaded intervals of its runs that did not
-    diverge, every run's best epoch and onset, and its diverged runs on their own."""
-    kept = group[group["verdict"] != "diverged"].sort_values(["seed", "run_id"])
+    """A configuration over seeds: mean curves with shaded intervals of its runs that finished
+    without diverging, their best epochs and onsets, and the other runs on their own."""
+    kept = usable(group).sort_values(["seed", "run_id"])
     histories = []
     for _, run in kept.iterrows():
         h = by_run.get(run["run_id"])
@@ -106,7 +106,7 @@ def draw_seeds(
                 draw_band(ax, epoch_band(histories, f"{split}_{kind}"), color, style)
         for _, run in kept.iterrows():
             mark_epochs(ax, run, alpha=0.5)
-    for _, run in group[group["verdict"] == "diverged"].iterrows():
+    for _, run in group[~group["run_id"].isin(kept["run_id"])].iterrows():
         draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.6)
 
 

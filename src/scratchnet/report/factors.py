@@ -11,7 +11,7 @@ from scratchnet.analysis.tables import factor_label, repeats_seeds
 from scratchnet.report.cells import FACTOR_COLUMNS, Column, frame_table
 from scratchnet.report.layout import chosen_on
 from scratchnet.report.markup import Block, Bullets, Heading, Note, Para
-from scratchnet.report.statements import METHOD, single_seed_hint, statement
+from scratchnet.report.statements import METHOD, search_hint, single_seed_hint, statement
 
 
 def metric_words(diag: pd.DataFrame) -> str:
@@ -56,7 +56,10 @@ def effect_blocks(diag: pd.DataFrame) -> list[Block]:
             "with one. Continuous factors of a search are shown in bins of about equal runs."
         )
     )
-    if not repeats_seeds(diag):
+    searched = [f for f in tables if is_binned(diag, f)]
+    if searched:
+        blocks.append(Note(search_hint(searched)))
+    elif not repeats_seeds(diag):
         blocks.append(Note(single_seed_hint()))
     found, metric = comparisons(diag), metric_words(diag)
     for factor, table in tables.items():

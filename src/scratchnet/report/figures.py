@@ -49,7 +49,8 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
         "Train (solid), validation (dash-dot purple) and test (dashed) accuracy and loss per "
         "configuration; a configuration repeated over seeds is drawn as the mean over its "
         "seeds with the 95% confidence interval shaded (Student t over the seeds at each "
-        "epoch; diverged runs drawn apart); dotted green: best epoch of each run (lowest "
+        "epoch, over its runs that finished without diverging; the others drawn apart); "
+        "dotted green: best epoch of each run (lowest "
         f"{chosen} loss); dash-dot orange: onset of overfitting."
     )
     if cells > MAX_CONFIGS:

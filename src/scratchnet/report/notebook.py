@@ -11,8 +11,8 @@ report's own figure functions (docs/analysis.ipynb walks through it).
     nb.learning_curve_grid(study.diag, study.history)   # a matplotlib Figure
 
 Every figure function takes the frames `load` returns and gives back a `matplotlib.figure.
-Figure` drawn without pyplot: importing scratchnet never changes the matplotlib backend, and
-a notebook shows the figure as its cell's value (or `nb.png(fig)` gives its PNG bytes).
+Figure` drawn without pyplot, so importing scratchnet never changes the matplotlib backend;
+`nb.show(fig)` displays one in a notebook, `nb.png(fig)` gives its PNG bytes.
 """
 
 from matplotlib.figure import Figure
@@ -55,6 +55,7 @@ __all__ = [
     "parallel_coordinates",
     "png",
     "seed_spread",
+    "show",
     "statements",
 ]
 
@@ -100,3 +101,10 @@ def figure(study: Study, name: str) -> Figure:
 def png(fig: Figure) -> bytes:
     """A figure's PNG bytes (the same bytes the report embeds)."""
     return png_bytes(fig)
+
+
+def show(fig: Figure):  # -> IPython.display.Image
+    """The figure as an image a notebook displays (no pyplot, no backend needed)."""
+    from IPython.display import Image
+
+    return Image(png_bytes(fig))

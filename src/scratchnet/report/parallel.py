@@ -51,6 +51,23 @@ def axis_positions(series: pd.Series) -> tuple[np.ndarray, list[tuple[float, str
     return heights, [(i * step, format_value(factor, v)) for i, v in enumerate(values)]
 
 
+SPREAD = 0.2  # of the gap between two levels, shared by the runs at one level
+
+
+def spread_within(heights: np.ndarray, levels: int) -> np.ndarray:
+    """Runs at the same level fanned out a little, in their drawing order (worst to best), so
+    their lines do not hide each other; a continuous axis (heights all distinct) is unchanged."""
+    if len(np.unique(heights)) == len(heights) or levels < 2:
+        return heights
+    width = SPREAD / (levels - 1)
+    out = heights.astype(float).copy()
+    for value in np.unique(heights):
+        where = np.flatnonzero(heights == value)
+        if len(where) > 1:
+            out[where] += (np.arange(len(where)) / (len(where) - 1) - 0.5) * width
+    return out
+
+
 def parallel_coordinates(diag: pd.DataFrame) -> Figure:
     """One line per run that finished without diverging, through its value of each varied
     factor to its choice accuracy at the best epoch; colour and last axis: that accuracy."""
@@ -65,7 +82,7 @@ def parallel_coordinates(diag: pd.DataFrame) -> Figure:
     columns, ticks = [], []
     for f in factors:
         heights, marks = axis_positions(ok[f].rename(f))
-        columns.append(heights)
+        columns.append(spread_within(heights, len(marks)))
         ticks.append(marks)
     columns.append(norm(metric))
     ticks.append([(float(norm(v)), f"{v:.3f}") for v in np.linspace(lo, hi, 5)])
@@ -80,7 +97,7 @@ def parallel_coordinates(diag: pd.DataFrame) -> Figure:
     names = [factor_label(f) for f in factors] + [metric_label(METRIC, chosen)]
     ax.set_xticks(range(len(columns)), names, fontsize=8)
     ax.set_xlim(-0.1, len(columns) - 0.6)
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylim(-0.15, 1.15)
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -72,3 +72,14 @@ def single_seed_hint() -> str:
         f"difference below can be called resolved. Repeat the sweep over seeds ({SEEDS_HINT} "
         "on the same command line) to measure it."
     )
+
+
+def search_hint(factors: list[str]) -> str:
+    """How a search's binned factors are compared."""
+    names = ", ".join(factor_label(f) for f in factors)
+    return (
+        f"A search sampled {names} anew in every trial, so their levels are bins of about equal "
+        "runs, compared by Welch's t over the runs in each bin: that spread covers the other "
+        "sampled settings as well as the seed. To measure the seed noise of one setting, run it "
+        f"as a grid over seeds ({SEEDS_HINT})."
+    )

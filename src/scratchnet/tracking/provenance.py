@@ -91,6 +91,8 @@ def slurm_job_id(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
     return f"{array}_{task}" if array and task else env.get("SLURM_JOB_ID") or None
+
+
 def package_versions() -> dict[str, str]:
     """Python and the installed versions of the packages a sweep or report depends on."""
     found = {"python": platform.python_version()}
