@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from harness import run_cli
 from scratchnet.report.build import build_report
+from scratchnet.report.compare import build_comparison
 from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG, member_tag
 
 pytestmark = pytest.mark.slow
@@ -97,3 +98,20 @@ def test_an_overlapping_sweeps_report_covers_every_config_of_its_definition(stor
     assert "The sweep defines" not in md
     ranked = md.split("Runs ranked by")[1].split("##")[0]
     assert sum(line.startswith("| ") and "FINISHED" in line for line in ranked.splitlines()) == 4
+
+
+def test_compare_of_the_two_sweeps_shows_the_changed_key_matched_configs_and_the_rest(
+    store, tmp_path
+):
+    report = build_comparison(store["client"], ("latest~1", "latest"), STUDY, tmp_path / "cmp")
+    md = (report.out_dir / "report.md").read_text()
+    assert '| sweep.params | {"data.train_size": "50,100", "seed": "0,1"} |' in md
+    assert "| data.train_size | 50,100 | 50,800 | changed |" in md
+    both = md.split("## Configurations in both (1)")[1].split("##")[0]
+    (row,) = [line for line in both.splitlines() if line.startswith("| 50 | 2 | 2 |")]
+    verdicts_a, verdicts_b, change, same_config, data = row.strip("| ").split(" | ")[-5:]
+    assert verdicts_a == verdicts_b and not change.strip()  # the very runs: they were reused
+    assert (same_config, data) == ("yes", "same")
+    assert "## Configurations only in A (1)" in md and "| 100 | 2 |" in md
+    assert "## Configurations only in B (1)" in md and "| 800 | 2 |" in md
+    assert "| python |" in md and "| git commit of the runs |" in md
