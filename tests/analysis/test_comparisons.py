@@ -105,3 +105,19 @@ def test_two_sweeps_match_by_their_varied_factors_and_keep_the_unmatched():
     matched = both[both["side"] == "both"]
     assert np.allclose(matched["best_acc_delta"], 0.02)
     assert matched["same_config"].all()  # the same config hashes on both sides
+
+
+def searched(trials: int = 20) -> pd.DataFrame:
+    """Diagnosed runs of a search: every trial a new lr and hidden size, one seed."""
+    runs = diagnosed({0.5: 0.0}, seeds=1, noise=0.0, hidden=range(10, 10 + trials))
+    runs["lr"] = np.geomspace(0.01, 4, len(runs))
+    runs["best_acc"] = 0.5 + 0.1 * (runs["lr"] > 0.3)
+    return runs
+
+
+def test_a_searchs_factor_tables_have_a_row_per_bin_not_per_sampled_value():
+    table = effect_table(searched(), "lr")
+    assert len(table) == 5 and table["runs"].tolist() == [4] * 5
+    assert table["lr"].iloc[0] == "0.01–0.0331"
+    hidden = effect_table(searched(), "hidden_size")
+    assert hidden["hidden_size"].tolist()[:2] == ["10–13", "14–17"]  # integers stay integers

@@ -65,3 +65,13 @@ def first_child(store) -> str:
         [exp], f"tags.`mlflow.parentRunId` = '{store.parent}' and attributes.status = 'FINISHED'"
     )
     return sorted(r.info.run_id for r in found)[0]
+
+
+def test_a_one_run_report_rebuilds_byte_for_byte(trained_store, tmp_path):
+    from scratchnet.report.single import build_run_report
+
+    run = first_child(trained_store)
+    one = build_run_report(trained_store.client, run, tmp_path / "one", write=False)
+    two = build_run_report(trained_store.client, run, tmp_path / "two", write=False)
+    for a, b in zip(one.files, two.files, strict=True):
+        assert a.name == b.name and a.read_bytes() == b.read_bytes()

@@ -115,3 +115,7 @@ def test_compare_of_the_two_sweeps_shows_the_changed_key_matched_configs_and_the
     assert "## Configurations only in A (1)" in md and "| 100 | 2 |" in md
     assert "## Configurations only in B (1)" in md and "| 800 | 2 |" in md
     assert "| python |" in md and "| git commit of the runs |" in md
+    again = build_comparison(store["client"], ("latest~1", "latest"), STUDY, tmp_path / "again")
+    assert (again.out_dir / "report.html").read_bytes() == (
+        report.out_dir / "report.html"
+    ).read_bytes()

@@ -8,9 +8,10 @@ validation split), with test at the chosen epoch reported alongside and never co
   same values of every other varied factor (two pairs or more, over two seeds or more; runs
   without a partner are left out): the differences of the partners are averaged and given a
   Student-t interval (so the noise a seed shares cancels);
-- **Welch** otherwise, and always for a search, whose levels are bins of sampled values: the
-  difference of the two levels' means with Welch's interval (over the runs in each level: for
-  a search, a spread over the sampled settings as well as the seeds);
+- **Welch** otherwise, and always for a search (a sweep with a binned factor), whose levels
+  hold runs of sampled settings: the difference of the two levels' means with Welch's
+  interval (over the runs in each level: for a search, a spread over the sampled settings as
+  well as the seeds);
 - **single seed** when a grid repeated no configuration over seeds: the difference is shown
   but the spread over seeds is unknown, so nothing is resolved.
 
@@ -134,14 +135,17 @@ def compare_factor(diag: pd.DataFrame, factor: str) -> list[Comparison]:
     ok = usable(diag)
     keyed = ok.assign(**{factor: levels(ok, factor)})
     binned = is_binned(ok, factor)
-    known = binned or repeats_seeds(diag)  # a search's bins hold many runs each
+    search = any(is_binned(ok, f) for f in varied_factors(diag))
+    known = search or repeats_seeds(diag)  # a search's levels hold many sampled runs each
     values = ordered_levels(keyed[factor])
     out = []
     for low, high in zip(values[:-1], values[1:], strict=True):
         a, b = at(keyed, factor, low), at(keyed, factor, high)
         if a.empty or b.empty:
             continue
-        joined = None if binned or not known else paired_frame(keyed, factor, low, high)
+        joined = (
+            None if binned or not repeats_seeds(diag) else paired_frame(keyed, factor, low, high)
+        )
         if joined is not None:
             out.append(paired(factor, low, high, joined))
         else:

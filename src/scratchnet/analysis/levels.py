@@ -7,6 +7,8 @@ equal counts (on a log scale when its values span a factor of 10 or more, as lea
 do). Categorical factors (strings) are never binned. Any factor works: nothing here names one.
 """
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -39,11 +41,23 @@ def bin_edges(values: np.ndarray, bins: int = BINS) -> np.ndarray:
     return np.exp(edges) if log else edges
 
 
+def bin_labels(edges: np.ndarray, integer: bool) -> list[str]:
+    """`lo–hi` per bin: [lo, hi), the last bin closed; integers as the integers each holds."""
+    pairs = list(zip(edges[:-1], edges[1:], strict=True))
+    if not integer:
+        return [f"{short(lo)}–{short(hi)}" for lo, hi in pairs]
+    last = len(pairs) - 1
+    return [
+        f"{math.ceil(lo)}–{math.floor(hi) if i == last else math.ceil(hi) - 1}"
+        for i, (lo, hi) in enumerate(pairs)
+    ]
+
+
 def binned(series: pd.Series, bins: int = BINS) -> pd.Series:
     """Each value's bin as an ordered category `lo–hi` (the last bin closed); missing stays NA."""
     values = series.astype(float).to_numpy()
     edges = bin_edges(values, bins)
-    labels = [f"{short(lo)}–{short(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    labels = bin_labels(edges, pd.api.types.is_integer_dtype(series))
     if len(edges) < 2:
         return series.astype(object)
     index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(labels) - 1)

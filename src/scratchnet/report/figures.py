@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
+from scratchnet.analysis.levels import is_binned
 from scratchnet.analysis.tables import factor_label, format_value, sorted_values, varied_factors
 from scratchnet.report.charts import effect_figure, heatmaps
 from scratchnet.report.curves import learning_curve_grid
@@ -42,50 +43,53 @@ class FigureSpec:
 def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
     """The report's figures in order; the ones the sweep cannot support carry a note."""
     varied = varied_factors(diag)
+    searched = [f for f in varied if is_binned(diag, f)]
+    charts = [heatmap_spec(diag, varied), *effect_specs(diag, varied)]
+    if searched:  # a search has no grid of values to chart
+        charts = [figure_if(False, spec, search_note(searched)) for spec in charts]
+    return [curves_spec(diag, history, varied), *charts, *factor_specs(diag, varied)]
+
+
+def curves_spec(diag: pd.DataFrame, history: pd.DataFrame, varied: list[str]) -> FigureSpec:
+    """The learning-curve grid."""
     with_epochs = diag[diag["epochs_logged"] > 0]
     cells = len(configurations(with_epochs, varied))
-    chosen = chosen_on(diag)
     caption = (
         "Train (solid), validation (dash-dot purple) and test (dashed) accuracy and loss per "
         "configuration; a configuration repeated over seeds is drawn as the mean over its "
         "seeds with the 95% confidence interval shaded (Student t over the seeds at each "
         "epoch, over its runs that finished without diverging; the others drawn apart); "
-        "dotted green: best epoch of each run (lowest "
-        f"{chosen} loss); dash-dot orange: onset of overfitting."
+        f"dotted green: best epoch of each run (lowest {chosen_on(diag)} loss); dash-dot "
+        "orange: onset of overfitting."
     )
     if cells > MAX_CONFIGS:
         caption += f" Showing the first {MAX_CONFIGS} of {cells} configurations."
-    specs = [
-        figure_if(
-            cells > 0,
-            FigureSpec(
-                "learning_curves",
-                "Learning curves",
-                caption,
-                lambda: learning_curve_grid(diag, history),
-            ),
-            "no run logged an epoch",
-        )
-    ]
-    specs.append(
-        figure_if(
-            {"lr", "hidden_size"} <= set(varied),
-            FigureSpec(
-                "heatmaps",
-                f"{chosen.capitalize()} accuracy and gap over learning rate x hidden size",
-                f"Per batch size: mean over seeds (and any other factor) of the {chosen} "
-                "accuracy at the best epoch and of the final accuracy gap, over runs that "
-                "finished without diverging; gray cells: no such run (div.: every run diverged).",
-                lambda: heatmaps(diag),
-            ),
-            "the sweep does not vary both the learning rate and the hidden size",
-        )
+    spec = FigureSpec(
+        "learning_curves", "Learning curves", caption, lambda: learning_curve_grid(diag, history)
     )
-    specs.append(effect_spec(diag, varied, "hidden_size", "gap_vs_hidden", "Gap vs hidden size"))
-    specs.append(
-        effect_spec(diag, varied, "train_size", "gap_vs_train_size", "Gap vs training-set size")
+    return figure_if(cells > 0, spec, "no run logged an epoch")
+
+
+def heatmap_spec(diag: pd.DataFrame, varied: list[str]) -> FigureSpec:
+    """Accuracy and gap over learning rate x hidden size, per batch size."""
+    chosen = chosen_on(diag)
+    spec = FigureSpec(
+        "heatmaps",
+        f"{chosen.capitalize()} accuracy and gap over learning rate x hidden size",
+        f"Per batch size: mean over seeds (and any other factor) of the {chosen} "
+        "accuracy at the best epoch and of the final accuracy gap, over runs that "
+        "finished without diverging; gray cells: no such run (div.: every run diverged).",
+        lambda: heatmaps(diag),
     )
-    specs.append(
+    reason = "the sweep does not vary both the learning rate and the hidden size"
+    return figure_if({"lr", "hidden_size"} <= set(varied), spec, reason)
+
+
+def effect_specs(diag: pd.DataFrame, varied: list[str]) -> list[FigureSpec]:
+    """Outcomes against hidden size, training-set size and learning rate."""
+    return [
+        effect_spec(diag, varied, "hidden_size", "gap_vs_hidden", "Gap vs hidden size"),
+        effect_spec(diag, varied, "train_size", "gap_vs_train_size", "Gap vs training-set size"),
         effect_spec(
             diag,
             varied,
@@ -93,9 +97,17 @@ def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
             "lr_sensitivity",
             "Learning-rate sensitivity",
             ("best_acc", "test_acc_at_best", "gap_acc_final"),
-        )
+        ),
+    ]
+
+
+def search_note(searched: list[str]) -> str:
+    """Why a search gets no per-value charts."""
+    names = ", ".join(factor_label(f) for f in searched)
+    return (
+        f"a search samples {names} anew in every trial, so there is no grid of values to chart; "
+        "see the parallel coordinates and the binned tables"
     )
-    return specs + factor_specs(diag, varied)
 
 
 def factor_specs(diag: pd.DataFrame, varied: list[str]) -> list[FigureSpec]:
