@@ -110,3 +110,16 @@ def test_a_search_gets_parallel_coordinates_and_no_per_value_charts():
     assert png_bytes(specs["parallel_coordinates"].draw()) == png_bytes(
         specs["parallel_coordinates"].draw()
     )
+
+
+def test_the_run_artifact_figure_takes_a_sweeps_history_frame_too():
+    from scratchnet.tracking.artifacts import learning_curve_figure
+
+    _, history = sweep({"hidden_size": [10, 20]})
+    fig = learning_curve_figure(history)  # two runs: one line each per split
+    acc = fig.get_axes()[0]
+    assert len(acc.get_lines()) == 2 * 3
+    one = history[history["run_id"] == "run000"]
+    assert len(learning_curve_figure(one).get_axes()[0].get_lines()) == 3
+    records = one.drop(columns="run_id").to_dict("records")  # the trainer's list of epochs
+    assert len(learning_curve_figure(records).get_axes()[0].get_lines()) == 3

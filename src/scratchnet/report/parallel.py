@@ -1,8 +1,11 @@
 """Sweeps over two or more factors: parallel coordinates of every run, and which factors
 matter most (`scratchnet.analysis.importance`). Drawn with matplotlib's object API.
 
-Optuna's matplotlib plots would need pyplot (global state, a backend) and its fANOVA
-importance fits a random forest; these are drawn directly instead, and are deterministic.
+Optuna's matplotlib plots (optuna 5: `plot_parallel_coordinate`, `plot_param_importances`)
+call `plt.style.use("ggplot")`, changing the user's global matplotlib style, and draw on
+pyplot's global figures; its importance evaluators fit models to the trials. These are drawn
+with the object API instead, from the runs themselves (a grid has no Optuna study), and are
+deterministic.
 """
 
 import numpy as np
