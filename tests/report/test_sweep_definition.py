@@ -95,6 +95,7 @@ def test_an_overlapping_sweeps_report_covers_every_config_of_its_definition(stor
     assert "4 runs: 4 FINISHED. 2 of them were reused from earlier sweeps" in md
     assert "| training-set size (varied) | 50, 800 |" in md
     assert "| runs reused from earlier sweeps | 2 |" in md
+    assert md.count("| FINISHED | an earlier sweep |") == md.count("| FINISHED | this sweep |") == 2
     assert "The sweep defines" not in md
     ranked = md.split("Runs ranked by")[1].split("##")[0]
     assert sum(line.startswith("| ") and "FINISHED" in line for line in ranked.splitlines()) == 4

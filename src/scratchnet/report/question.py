@@ -53,10 +53,11 @@ def header_blocks(study: Study) -> list[Block]:
     reused = reused_count(diag)
     if reused:
         text += f" {reused} of them were reused from earlier sweeps (same config, not re-run)."
-    if len(study.superseded):
+    gone = len(study.superseded)
+    if gone:
         text += (
-            f" {len(study.superseded)} superseded attempts ({counts_text(study.superseded)}) "
-            "are listed apart and counted nowhere."
+            f" {gone} superseded {'attempt' if gone == 1 else 'attempts'} "
+            f"({counts_text(study.superseded)}) listed apart and counted nowhere."
         )
     return [Heading(1, f"Overfitting report: {s.experiment}"), Para(text)]
 

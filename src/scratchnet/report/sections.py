@@ -45,7 +45,13 @@ def summary_blocks(diag: pd.DataFrame) -> list[Block]:
     reported = "test is only reported" if chosen == "val" else "see the note above"
     blocks.append(Para(f"Runs ranked by {chosen} accuracy at their best epoch ({reported}):"))
     columns = ranked_columns(chosen)
-    blocks.append(frame_table(order, columns[:2] + factor_columns(diag) + columns[2:]))
+    columns = columns[:2] + factor_columns(diag) + columns[2:]
+    if "reused" in order and order["reused"].any():  # runs of earlier sweeps, marked
+        order = order.assign(
+            run_of=order["reused"].map({True: "an earlier sweep", False: "this sweep"})
+        )
+        columns.append(("run_of", "run of", "s"))
+    blocks.append(frame_table(order, columns))
     return blocks
 
 

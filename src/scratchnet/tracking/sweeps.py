@@ -197,7 +197,7 @@ def end_sweep(parent: SweepParent, status: str) -> SweepSummary:
         log.info("ended %d runs still RUNNING: %s", len(dead), dead)
     log.info(
         "sweep done: %d finished (%d reused from earlier sweeps, %d diverged), %d failed, "
-        "%d killed, %d superseded attempts; best final %s_acc: %s",
+        "%d killed, %d superseded attempt(s); best final %s_acc: %s",
         summary.finished,
         summary.reused,
         summary.diverged,
