@@ -29,10 +29,16 @@ def check_tracking(tracking: DictConfig) -> None:
 
 
 def check_training(cfg: DictConfig) -> None:
-    """Check `data`, `model`, `trainer` and `seed` exactly as `scratchnet-train` does."""
+    """Check `data`, `model`, `optimizer`, `trainer` and `seed` as `scratchnet-train` does."""
     full = OmegaConf.merge(
         OmegaConf.structured(Config),
-        {"data": cfg.data, "model": cfg.model, "trainer": cfg.trainer, "seed": cfg.seed},
+        {
+            "data": cfg.data,
+            "model": cfg.model,
+            "optimizer": cfg.optimizer,
+            "trainer": cfg.trainer,
+            "seed": cfg.seed,
+        },
     )
     full.tracking.enabled = False
     validate_config(full)

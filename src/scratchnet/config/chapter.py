@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from scratchnet.config.schema import DataConfig, ModelConfig, TrainerConfig
+from scratchnet.config.schema import DataConfig, ModelConfig, OptimizerConfig, TrainerConfig
 
 
 @dataclass
@@ -41,6 +41,7 @@ class WeightSweep:
 class WhyLossConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)  # the chapter's SGD
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     weight: WeightSweep = field(default_factory=WeightSweep)
     seed: int = 0
@@ -105,6 +106,7 @@ class GradientCheckConfig:
 class MinibatchLossConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)  # the chapter's SGD
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     seed: int = 0
     tracking: ChapterTracking = field(default_factory=ChapterTracking)
