@@ -16,6 +16,7 @@ from scratchnet.core.paths import repo_root
 from scratchnet.core.png import png_bytes
 from scratchnet.report.figures import FIGURE_NAMES, FigureSpec, plan_figures
 from scratchnet.report.markup import render_html, render_markdown
+from scratchnet.report.remedies import REMEDY_FIGURE_NAMES, remedy_figures
 from scratchnet.report.sections import document
 from scratchnet.tracking.reader import child_runs, load_sweep
 from scratchnet.tracking.store import Client
@@ -51,7 +52,7 @@ def render_figures(specs: Sequence[FigureSpec]) -> dict[str, bytes]:
 def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
     """Write `files` into `out_dir`; remove figures of ours a previous build left behind."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in FIGURE_NAMES:
+    for name in (*FIGURE_NAMES, *REMEDY_FIGURE_NAMES):
         stale = out_dir / f"{name}.png"
         if f"{name}.png" not in files and stale.exists():
             stale.unlink()
@@ -82,7 +83,7 @@ def build_report(
     say(f"read {len(data.runs)} runs, {len(data.history)} epochs of sweep {data.sweep.short_id}")
     diag = diagnose_runs(data.runs, data.history, thresholds)
     specs = plan_figures(diag, data.history)
-    pngs = render_figures(specs)
+    pngs = render_figures([*specs, *remedy_figures(diag)])
     blocks = document(data, diag, specs, pngs, thresholds)
     title = f"Overfitting report: {data.sweep.experiment} ({data.sweep.short_id})"
     files = {f"{name}.png": png for name, png in pngs.items()}

@@ -56,6 +56,11 @@ FACTOR_COLUMNS: list[Column] = [
     ("batch_size", "batch", "d"),
     ("hidden_size", "hidden", "d"),
     ("train_size", "train size", "n"),
+    ("activation", "activation", "s"),
+    ("optimizer", "optimizer", "s"),
+    ("weight_decay_lambda", "weight decay", "g"),
+    ("dropout_ratio", "dropout", "g"),
+    ("weight_init_std", "init", "s"),
     ("seed", "seed", "d"),
 ]
 

@@ -46,6 +46,7 @@ from scratchnet.report.markup import (
     Para,
     Table,
 )
+from scratchnet.report.remedies import remedy_blocks
 from scratchnet.tracking.frames import SweepData
 from scratchnet.tracking.names import (
     STUDY_TAG,
@@ -93,7 +94,7 @@ def question_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
     definition.append(("seeds", seeds or MISSING))
     for column, label in (("dataset", "dataset"), ("epochs", "epochs"), ("iters_num", "iters")):
         definition.append((label, ", ".join(distinct(diag[column])) or MISSING))
-    for column in ("sampling", "activation", "weight_init_std", "val_fraction"):
+    for column in ("sampling", "val_fraction"):
         definition.append((column.replace("_", " "), ", ".join(distinct(diag[column])) or MISSING))
     blocks: list[Block] = [Heading(2, "Question")]
     blocks.append(Para(s.description or "No study description was recorded for this sweep."))
@@ -265,6 +266,7 @@ def document(
         *summary_blocks(diag),
         *ledger_blocks(data, diag),
         *effect_blocks(diag),
+        *remedy_blocks(diag, pngs),
         *figure_blocks(specs, pngs),
         *verdict_blocks(diag),
         *problem_blocks(diag),
