@@ -141,7 +141,7 @@ def describe(movement: Movement, lever: str) -> str:
     along = f"as the {label} grows" if lever in ORDERED else f"across {label} values"
     values = ", ".join(f"{v}: {verdict} ({n}/{runs})" for v, verdict, n, runs in movement.steps)
     path = " → ".join(movement.path)
-    moved = f"verdicts move {path} {along}" if len(movement.path) > 1 else f"all {path}"
+    moved = f"verdicts move {path} {along}" if len(movement.path) > 1 else f"verdicts stay {path}"
     gap = (
         f"gap at the best epoch {movement.gap_first:.3f} at {movement.steps[0][0]} and "
         f"{movement.gap_last:.3f} at {movement.steps[-1][0]}"

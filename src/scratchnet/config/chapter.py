@@ -112,6 +112,16 @@ class MinibatchLossConfig:
     tracking: ChapterTracking = field(default_factory=ChapterTracking)
 
 
+@dataclass
+class OptimizerPathsConfig:
+    lrs: dict[str, float] = MISSING  # optimizer name -> its lr, drawn in this order
+    start: list[float] = MISSING
+    steps: int = MISSING
+    x_range: list[float] = MISSING
+    y_range: list[float] = MISSING
+    tracking: ChapterTracking = field(default_factory=ChapterTracking)
+
+
 SCHEMAS: dict[str, type] = {
     "loss_functions": LossFunctionsConfig,
     "why_loss_not_accuracy": WhyLossConfig,
@@ -120,6 +130,7 @@ SCHEMAS: dict[str, type] = {
     "gradient_descent": GradientDescentConfig,
     "gradient_check": GradientCheckConfig,
     "minibatch_loss": MinibatchLossConfig,
+    "optimizer_paths": OptimizerPathsConfig,
 }
 
 
