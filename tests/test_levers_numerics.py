@@ -11,6 +11,7 @@ import pytest
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.data.features import RowReader
 from scratchnet.nn import SGD, TwoLayerNet, make_optimizer
+from scratchnet.nn.optimizers import flat_buffer
 from scratchnet.training import Callback, train
 from scratchnet.training.fast import Workspace
 from scratchnet.training.metrics import BATCH_LOSS, PENALTY
@@ -158,3 +159,26 @@ def test_each_run_starts_its_optimizer_afresh(digits):
     first = train(make_net(digits), digits, lr=0.01, optimizer="adam", batch_size=32, epochs=2)
     again = train(make_net(digits), digits, lr=0.01, optimizer="adam", batch_size=32, epochs=2)
     assert first.history == again.history
+
+
+def test_a_nets_parameters_are_views_of_one_buffer_for_the_optimizer():
+    net = TwoLayerNet(6, 4, 3, seed=0)
+    flat = flat_buffer(net.params)
+    assert flat is not None and flat.size == 6 * 4 + 4 + 4 * 3 + 3
+    assert all(p.base is flat for p in net.params.values())
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_a_replaced_parameter_array_is_still_the_one_updated(digits, name):
+    """Packing is an optimization: a parameter swapped for a new array is updated all the same."""
+    packed, loose = make_net(digits), make_net(digits)
+    loose.params["W1"] = loose.params["W1"].copy()  # no longer a view of the buffer
+    assert flat_buffer(loose.params) is None
+    rows = np.arange(32)
+    for net in (packed, loose):
+        reader, optimizer = RowReader(digits.x_train, 1.0, net.dtype), make_optimizer(name, 0.1)
+        workspace = Workspace(net)
+        for _ in range(2):
+            workspace.step(reader, digits.t_train, rows, optimizer)
+    for key in packed.params:
+        np.testing.assert_array_equal(packed.params[key], loose.params[key])

@@ -180,6 +180,38 @@ class Adam(Optimizer):
         p -= s
 
 
+def pack(arrays: Mapping[str, Array]) -> dict[str, Array]:
+    """Copies of `arrays` as consecutive views of one contiguous buffer (same names, shapes,
+    dtype), so that `flat_buffer` can hand an optimizer all of them as one array: every rule
+    above is elementwise, and one call per operation beats one per parameter."""
+    values = list(arrays.values())
+    flat = np.empty(sum(a.size for a in values), dtype=np.result_type(*values))
+    packed, start = {}, 0
+    for key, a in arrays.items():
+        view = flat[start : start + a.size].reshape(a.shape)
+        view[...] = a
+        packed[key] = view
+        start += a.size
+    return packed
+
+
+def flat_buffer(arrays: Mapping[str, Array]) -> Array | None:
+    """The one buffer `arrays` are consecutive views of, in order and covering all of it (as
+    `pack` makes them); None when they are not (e.g. a parameter was replaced)."""
+    values = list(arrays.values())
+    base = values[0].base if values else None
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address, end = base.ctypes.data, 0
+    for a in values:
+        if a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype:
+            return None
+        if a.ctypes.data != address + end * base.itemsize:
+            return None
+        end += a.size
+    return base if end == base.size else None
+
+
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,

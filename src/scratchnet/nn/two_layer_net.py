@@ -30,6 +30,7 @@ from scratchnet.nn.functions import (
 )
 from scratchnet.nn.gradient import numerical_gradient
 from scratchnet.nn.layers import Dropout
+from scratchnet.nn.optimizers import pack
 
 ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_grad), "relu": (relu, relu_grad)}
 DTYPE_NAMES = ("float32", "float64")
@@ -126,13 +127,16 @@ class TwoLayerNet:
         generator = _make_rng(seed, rng)
         n_in, n_hidden, n_out = sizes
         std1, std2 = init_std(self.weight_init_std, n_in), init_std(self.weight_init_std, n_hidden)
-        # Drawn in float64 then cast, so float32 and float64 nets from one seed share weights.
-        self.params: dict[str, NDArray[np.floating]] = {
-            "W1": (std1 * generator.standard_normal((n_in, n_hidden))).astype(self.dtype),
-            "b1": np.zeros(n_hidden, dtype=self.dtype),
-            "W2": (std2 * generator.standard_normal((n_hidden, n_out))).astype(self.dtype),
-            "b2": np.zeros(n_out, dtype=self.dtype),
-        }
+        # Drawn in float64 then cast, so float32 and float64 nets from one seed share weights;
+        # packed into one buffer, so the trainer's optimizer updates them all in one call.
+        self.params: dict[str, NDArray[np.floating]] = pack(
+            {
+                "W1": (std1 * generator.standard_normal((n_in, n_hidden))).astype(self.dtype),
+                "b1": np.zeros(n_hidden, dtype=self.dtype),
+                "W2": (std2 * generator.standard_normal((n_hidden, n_out))).astype(self.dtype),
+                "b2": np.zeros(n_out, dtype=self.dtype),
+            }
+        )
         self.dropout = Dropout(dropout_ratio, generator.spawn(1)[0] if dropout_ratio else None)
 
     @property

@@ -14,7 +14,9 @@ With dropout, `step` multiplies z1 by a fresh mask (drawn by the net's `Dropout`
 place masks are drawn) and evaluation by 1 - ratio; the backward pass then needs no mask of
 its own, since h'(a1) is read off the masked z1 and is 0 wherever a unit was dropped. With
 weight decay, lambda W is added to dW1 and dW2 in place. The gradients go into buffers made
-once, and the optimizer's `update(params, grads)` moves the weights. Plain SGD is the one
+once, and the optimizer's `update(params, grads)` moves the weights: when the net's
+parameters are views of one buffer (as `TwoLayerNet` packs them), as one array, so that
+each of its elementwise operations is one call, not four. Plain SGD is the one
 special case: the learning rate is folded into d2 (d2 = lr (y - onehot(t)) / N), so every
 product after it is already lr * gradient and the update is one in-place subtraction, as
 it has always been (bit for bit; `benchmarks/` measures what the fold saves).
@@ -36,7 +38,7 @@ from numpy.typing import NDArray
 from scratchnet.core.checks import check_choice
 from scratchnet.data.features import RowReader
 from scratchnet.nn.functions import CEE_DELTA
-from scratchnet.nn.optimizers import SGD, Optimizer
+from scratchnet.nn.optimizers import SGD, Optimizer, flat_buffer, pack
 from scratchnet.nn.two_layer_net import DECAYED, TwoLayerNet
 
 
@@ -63,6 +65,11 @@ def _relu(a: NDArray) -> None:
 def _relu_backward(d: NDArray, z: NDArray) -> None:
     """d <- d * [z > 0], relu's derivative read off its output z."""
     d *= z > 0
+
+
+def _same(a: tuple[NDArray, ...], b: tuple[NDArray, ...]) -> bool:
+    """True when a and b hold the very same arrays, in order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class Workspace:
         self._buffers: dict[tuple[int, bool], dict[str, NDArray]] = {}
         self._grads: dict[str, NDArray] = {}
         self._decay: dict[str, NDArray] = {}
+        self._flat: tuple[tuple[NDArray, ...], dict[str, NDArray], dict[str, NDArray]] | None = None
 
     def buffers(self, rows: int, backward: bool = False) -> dict[str, NDArray]:
         """Arrays for `rows` rows (made on first use): x, z1, yT, plus d1 for a step (and the
@@ -111,10 +119,24 @@ class Workspace:
         return self._buffers[key]
 
     def gradients(self) -> dict[str, NDArray]:
-        """The buffers `step` writes the gradients into, one per parameter (made once)."""
+        """The buffers `step` writes the gradients into, one per parameter (made once, packed)."""
         if not self._grads:
-            self._grads = {k: np.empty_like(p) for k, p in self.net.params.items()}
+            self._grads = pack({k: np.empty_like(p) for k, p in self.net.params.items()})
         return self._grads
+
+    def _as_one(self) -> tuple[dict[str, NDArray], dict[str, NDArray]]:
+        """(params, grads) for the update: each as one flat array when the parameters are
+        packed (re-checked whenever they are not the very arrays seen last time), else as
+        they are (a parameter replaced mid-run so restarts the optimizer's state)."""
+        p, g = self.net.params, self.gradients()
+        seen = tuple(p.values())
+        if self._flat is None or not _same(seen, self._flat[0]):
+            flat_p, flat_g = flat_buffer(p), flat_buffer(g)
+            if flat_p is not None and flat_g is not None:
+                self._flat = (seen, {"all": flat_p}, {"all": flat_g})
+            else:
+                self._flat = (seen, p, g)
+        return self._flat[1], self._flat[2]
 
     def forward(
         self, x: NDArray, buf: dict[str, NDArray], train: bool = False
@@ -168,11 +190,12 @@ class Workspace:
         np.sum(d1, axis=0, out=g["b1"])
         if self.net.weight_decay_lambda:
             self._add_decay(g, scale)
+        params, grads = self._as_one()
         if fold:
-            for key, grad in g.items():
-                p[key] -= grad
+            for key, grad in grads.items():
+                params[key] -= grad
         else:
-            optimizer.update(p, g)
+            optimizer.update(params, grads)
         return loss
 
     def _add_decay(self, g: dict[str, NDArray], scale: float) -> None:
