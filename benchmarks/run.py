@@ -423,6 +423,12 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   and without, alternating; the time spent inside the callback (its epoch reports after
   epoch 0 and its final flush; not the run's set-up) is measured directly and given as a
   share of the run's time.
+- **The levers' rows** (`updates only, <optimizer or lever>`; `--levers-only` runs just
+  them) time `train()`'s updates with each optimizer (at the book's lr), with dropout 0.5 and
+  with weight decay 0.01, side by side with plain SGD's updates in the same rounds; the
+  targets are ratios of median epochs to plain SGD's: Adam <= 1.3x, dropout <= 1.3x, weight
+  decay <= 1.1x. `SGD through update()` is plain SGD with the fast path's fold switched off
+  (the gradients computed, then `SGD.update`): what folding lr into dL/da2 saves.
 - **Peak RSS, start-up, sweeps** come from fresh subprocesses (`os.wait4`'s `ru_maxrss`;
   launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time). The
   sweeps are the `lr_batch_hidden` study (27 runs on digits, 100 epochs each) through Hydra's

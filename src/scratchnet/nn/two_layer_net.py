@@ -204,12 +204,13 @@ class TwoLayerNet:
         def loss_at(_: NDArray) -> float:
             return float(self.loss(x, t, train_flg=True))
 
-        with self._one_mask(x.shape[0]):
+        with self.one_mask(x.shape[0]):
             return {name: numerical_gradient(loss_at, self.params[name]) for name in PARAM_NAMES}
 
     @contextlib.contextmanager
-    def _one_mask(self, rows: int) -> Iterator[None]:
-        """Hold one fresh dropout mask for `rows` rows, unless dropout is off or one is held."""
+    def one_mask(self, rows: int) -> Iterator[None]:
+        """Hold one fresh dropout mask for batches of `rows` rows (the loss is then one function
+        of the weights, for a gradient check), unless dropout is off or a mask is held."""
         if not self.dropout.active or self.dropout.held:
             yield
             return
