@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from scratchnet.analysis.remedies import (
+    companions,
     describe,
     lever_lines,
     lever_table,
@@ -30,8 +31,9 @@ def diag_frame(rows: list[tuple]) -> pd.DataFrame:
         ],
     )
     frame["status"] = "FINISHED"
+    frame["overfit_onset"] = [10 if v == "overfit" else None for v in frame["verdict"]]
     frame["selection"] = "val"
-    frame["lr"], frame["optimizer"] = 0.1, "sgd"
+    frame["lr"], frame["optimizer"], frame["final_train_loss"] = 0.1, "sgd", 0.05
     return frame
 
 
@@ -70,10 +72,11 @@ def test_the_verdicts_move_from_overfit_to_good_fit_as_lambda_grows():
     table = lever_table(DECAY, "weight_decay_lambda")
     (movement,) = movements(table, "weight_decay_lambda", [])
     assert movement.path == ("overfit", "good_fit")
-    assert movement.resolved is True
     text = describe(movement, "weight_decay_lambda")
     assert "verdicts move overfit → good_fit as the weight decay lambda grows" in text
-    assert "0.1: good_fit (3/3)" in text and "resolved" in text
+    assert "0.1: good_fit (3/3)" in text
+    assert "gap at the best epoch 0.310 at 0, 0.030 at 0.1 (seeds' ranges apart)" in text
+    assert "runs with an onset 3/3 at 0, 0/3 at 0.1" in text
 
 
 def test_each_combination_of_the_other_factors_is_its_own_line():
@@ -92,7 +95,43 @@ def test_overlapping_seed_ranges_are_not_called_resolved():
     noisy = DECAY.copy()
     noisy.loc[noisy["weight_decay_lambda"] == 0.1, "gap_acc_at_best"] = [0.02, 0.5, 0.3]
     (movement,) = movements(lever_table(noisy, "weight_decay_lambda"), "weight_decay_lambda", [])
-    assert movement.resolved is False
+    assert "(seeds' ranges overlap)" in describe(movement, "weight_decay_lambda")
+
+
+def test_a_factor_the_lever_determines_is_shown_beside_it_not_split_into_lines():
+    """Each optimizer at the book's own lr: lr is the optimizer's companion, not a line."""
+    rows = [
+        (opt, lr, seed, "good_fit", gap, acc, loss)
+        for opt, lr, gap, acc, loss in (
+            ("sgd", 0.01, 0.001, 0.90, 0.36),
+            ("momentum", 0.01, 0.005, 0.95, 0.15),
+            ("adam", 0.001, 0.011, 0.97, 0.07),
+        )
+        for seed in (0, 1)
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "optimizer",
+            "lr",
+            "seed",
+            "verdict",
+            "gap_acc_at_best",
+            "best_acc",
+            "final_train_loss",
+        ],
+    ).rename(columns={"loss": "final_train_loss"})
+    frame = frame.assign(status="FINISHED", selection="val", test_acc_at_best=0.9)
+    assert lever_lines(frame, "optimizer") == [] and companions(frame, "optimizer") == ["lr"]
+    table = lever_table(frame, "optimizer")
+    assert table["optimizer"].tolist() == ["sgd", "momentum", "adam"]  # the book's order
+    assert table["lr"].tolist() == [0.01, 0.01, 0.001]
+    (movement,) = movements(table, "optimizer", [])
+    text = describe(movement, "optimizer")
+    assert "verdicts stay good_fit across optimizer values" in text
+    assert "smallest 0.001 at sgd, largest 0.011 at adam" in text
+    assert "highest accuracy at the best epoch 0.970 at adam" in text
+    assert "lowest final train loss 0.070 at adam" in text
 
 
 def test_diverged_runs_are_counted_but_not_averaged():

@@ -6,7 +6,9 @@ import pandas as pd
 
 from scratchnet.analysis.remedies import (
     REMEDY_OUTCOMES,
+    TABLE_OUTCOMES,
     VERDICT_ORDER,
+    companions,
     describe,
     lever_lines,
     lever_table,
@@ -56,20 +58,36 @@ def verdicts(row: pd.Series) -> str:
 def lever_block_table(diag: pd.DataFrame, lever: str, table: pd.DataFrame) -> Table:
     """The lever's table: its lines' factors, its value, runs, verdicts and the outcomes."""
     chosen = chosen_on(diag)
-    keys = [*lever_lines(diag, lever), lever]
-    headers = [FACTOR_LABELS.get(k, k) for k in keys] + ["runs", "seeds", "verdicts"]
+    keys = [*lever_lines(diag, lever), lever, *companions(diag, lever)]
+    headers = [FACTOR_LABELS.get(k, k) for k in keys] + ["runs", "seeds", "verdicts", "onsets"]
     headers += [f"gap @best (train - {chosen})", f"{chosen} acc @best", "test acc @best"]
+    headers += ["final train loss"]
     rows = tuple(
         (
             *(format_value(k, row[k]) for k in keys),
             str(row["runs"]),
             str(row["seeds"]),
             verdicts(row),
-            *(spread(row, key) for key in REMEDY_OUTCOMES),
+            str(row["onsets"]),
+            *(spread(row, key) for key in TABLE_OUTCOMES),
         )
         for _, row in table.iterrows()
     )
     return Table(tuple(headers), rows)
+
+
+def intro(levers: list[str], chosen: str) -> str:
+    """What the section shows, in a paragraph."""
+    return (
+        "The chapter-6 remedies this sweep varies: "
+        + ", ".join(FACTOR_LABELS[lever] for lever in levers)
+        + ". Per value: the runs by verdict, those with an onset of overfitting (the "
+        f"{chosen} loss rising while the train loss does not) and, over the seeds (mean ± "
+        "std [min, max], runs that finished without diverging), the accuracy gap (train - "
+        f"{chosen}) at the best epoch (lowest {chosen} loss), the {chosen} accuracy there and "
+        "the test accuracy there (reported, never chosen on); and the train loss at the last "
+        "epoch."
+    )
 
 
 def remedy_blocks(diag: pd.DataFrame, pngs: dict[str, bytes]) -> list[Block]:
@@ -80,14 +98,7 @@ def remedy_blocks(diag: pd.DataFrame, pngs: dict[str, bytes]) -> list[Block]:
     chosen = chosen_on(diag)
     blocks: list[Block] = [
         Heading(2, "Remedies"),
-        Para(
-            "The chapter-6 remedies this sweep varies: "
-            + ", ".join(FACTOR_LABELS[lever] for lever in levers)
-            + f". Per value: the runs by verdict and, over the seeds (mean ± std [min, max], "
-            "runs that finished without diverging), the accuracy gap (train - "
-            f"{chosen}) at the best epoch (lowest {chosen} loss), the {chosen} accuracy "
-            "there and the test accuracy there (reported, never chosen on)."
-        ),
+        Para(intro(levers, chosen)),
     ]
     specs = {spec.name: spec for spec in remedy_figures(diag)}
     for lever in levers:
