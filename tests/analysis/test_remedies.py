@@ -10,6 +10,7 @@ from scratchnet.analysis.remedies import (
     lever_table,
     majority,
     movements,
+    value_order,
     varied_levers,
 )
 from scratchnet.report.markup import render_markdown
@@ -153,3 +154,8 @@ def test_the_section_appears_only_when_a_lever_varies():
     assert "## Remedies" in text and "### Weight decay lambda" in text
     assert "0.310 ± 0.010 \\[0.300, 0.320\\]" in text  # Markdown escapes the brackets
     assert "3 overfit" in text and "3 good_fit" in text
+
+
+def test_initial_weights_are_ordered_numbers_first_then_the_books_names():
+    frame = pd.DataFrame({"weight_init_std": ["he", "0.1", "xavier", "0.01", "relu"]})
+    assert value_order(frame, "weight_init_std") == ["0.01", "0.1", "xavier", "he", "relu"]

@@ -18,6 +18,7 @@ from scratchnet.analysis.tables import (
     varied_factors,
 )
 from scratchnet.nn import OPTIMIZERS
+from scratchnet.nn.two_layer_net import INIT_SCALES
 
 # At the epoch chosen on the selection split: the gap there, the accuracy chosen on, and the
 # test accuracy there (reported, never chosen on); and how far training got (the optimizers'
@@ -75,12 +76,24 @@ def lever_table(diag: pd.DataFrame, lever: str) -> pd.DataFrame:
 
 def value_order(frame: pd.DataFrame, key: str) -> list[object]:
     """A factor's values in the order tables show them: optimizers as the book presents them
-    (sgd, momentum, ..., adam), everything else as `sorted_values` sorts it."""
+    (sgd, momentum, ..., adam), initial weights as numbers then xavier, sigmoid, he, relu,
+    everything else as `sorted_values` sorts it."""
     values = sorted_values(frame[key])
     if key == "optimizer":
         book = list(OPTIMIZERS)
         values.sort(key=lambda v: book.index(v) if v in book else len(book))
+    if key == "weight_init_std":
+        names = list(INIT_SCALES)
+        values.sort(key=lambda v: (names.index(v) + 1, 0.0) if v in names else (0, _number(v)))
     return values
+
+
+def _number(value: object) -> float:
+    """A std as a number for sorting (an unreadable one last)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def order_rows(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
