@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 5000
+STORE_DIR ?= $(CURDIR)/mlruns
 LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
 SERVER_PORT ?= 5000
 
-.PHONY: help venv demo test check lint format fuzz bench ui server server-stop server-status clean
+.PHONY: help venv demo test check lint format fuzz bench ui dashboard server server-stop server-status clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -59,9 +60,21 @@ bench: $(BENCH_STAMP)  ## speed/memory vs the book's loop, PyTorch, the BLAS lim
 fuzz: $(STAMP)  ## fuzz the IDX reader for a minute (only our own IdxFormatError may escape)
 	$(BIN)/python -m benchmarks.fuzz_idx
 
-ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
-		--default-artifact-root $(CURDIR)/mlruns/artifacts --host $(UI_HOST) --port $(UI_PORT)
+ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1 (a moved store relocated first, a copy refused)
+	$(BIN)/scratchnet-store relocate --if-moved --store $(STORE_DIR)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(STORE_DIR)/mlflow.db \
+		--default-artifact-root $(STORE_DIR)/artifacts --host $(UI_HOST) --port $(UI_PORT)
+
+DASHBOARD_PORT ?= 8080
+OPTUNA_DIR ?= $(CURDIR)/mlruns/optuna
+SWEEP ?=
+# The journal of sweep SWEEP (its id), else the most recently written one in OPTUNA_DIR.
+JOURNAL ?= $(if $(SWEEP),$(OPTUNA_DIR)/$(SWEEP).log,$(firstword $(shell ls -t $(OPTUNA_DIR)/*.log 2>/dev/null)))
+
+dashboard: $(STAMP)  ## optuna-dashboard on an Optuna sweep's study (SWEEP=<id>, default latest), 127.0.0.1
+	@test -n "$(JOURNAL)" && test -f "$(JOURNAL)" || { echo "no Optuna journal $(if $(SWEEP),$(JOURNAL),in $(OPTUNA_DIR)): run scratchnet-train -m hparams_search=optuna first" >&2; exit 2; }
+	@echo "Optuna study from $(JOURNAL): http://$(UI_HOST):$(DASHBOARD_PORT)"
+	$(BIN)/optuna-dashboard $(JOURNAL) --host $(UI_HOST) --port $(DASHBOARD_PORT)
 
 server: $(STAMP)  ## MLflow tracking server on PostgreSQL in .server/ (port SERVER_PORT, 5000)
 	$(BIN)/python scripts/server.py start --port $(SERVER_PORT)

@@ -187,6 +187,26 @@ def test_a_bad_override_is_one_line_exit_2_and_no_run(
     assert all_runs(client) == []
 
 
+def test_scratchnet_chapter_runs_the_same_study_as_the_script(tmp_path, store_uri, client):
+    done = run_cli(
+        "scratchnet-chapter", "loss_functions", f"tracking.uri={store_uri}", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    (run,) = finished_runs(client, "chapter.loss_functions")
+    assert run.data.metrics["cee.y2"] == pytest.approx(2.3026, abs=1e-4)
+    assert f"tracking store: {store_uri}" in done.stdout
+
+
+def test_scratchnet_chapter_names_itself_in_a_one_line_error(tmp_path, store_uri, client):
+    done = run_cli(
+        "scratchnet-chapter", "gradient_check", f"tracking.uri={store_uri}", "lrr=1", cwd=tmp_path
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("scratchnet-chapter gradient_check: error: ") and "lrr" in line
+    assert all_runs(client) == []
+
+
 def test_ctrl_c_ends_the_run_killed(tmp_path, store_uri, client):
     script = REPO / "experiments" / "minibatch_loss.py"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}

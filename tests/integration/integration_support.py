@@ -135,6 +135,20 @@ def server_stack(folder: Path) -> Iterator[Stack]:
         server_script(folder, "stop")
 
 
+def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
+    """Rows of MLflow's `metrics` table for these runs, read from PostgreSQL itself."""
+    import psycopg  # the `server` extra; the stack fixture skips without it
+
+    password = (stack.folder / "pg" / "password").read_text().strip()
+    dsn = f"host=127.0.0.1 port={stack.pg_port} dbname=mlflow user=mlflow password={password}"
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM metrics WHERE run_uuid = ANY(%s)", (run_ids,)
+        ).fetchone()
+    assert row is not None
+    return row[0]
+
+
 @functools.cache
 def migrated_db(base: Path) -> Path:
     """An empty, fully migrated MLflow SQLite database under `base`, made once per process."""

@@ -16,6 +16,7 @@ from hydra import compose, initialize_config_dir
 from integration_support import (
     ARTIFACTS,
     Stack,
+    count_metric_rows,
     free_port,
     fresh_store,
     group_alive,
@@ -61,20 +62,6 @@ def compose_tracking() -> DictConfig:
     register_configs()
     with initialize_config_dir(str(config_dir()), version_base="1.3"):
         return compose("config", overrides=["tracking=server"]).tracking
-
-
-def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
-    """Rows of MLflow's `metrics` table for these runs, read from PostgreSQL itself."""
-    import psycopg  # the `server` extra; the stack fixture skips without it
-
-    password = (stack.folder / "pg" / "password").read_text().strip()
-    dsn = f"host=127.0.0.1 port={stack.pg_port} dbname=mlflow user=mlflow password={password}"
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM metrics WHERE run_uuid = ANY(%s)", (run_ids,)
-        ).fetchone()
-    assert row is not None
-    return row[0]
 
 
 def median_log_batch_ms(uri: str, calls: int = LATENCY_CALLS) -> float:

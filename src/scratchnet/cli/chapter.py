@@ -1,5 +1,5 @@
-"""What every `experiments/<name>.py` shares: config location, error handling, signals, and
-its MLflow run."""
+"""What every chapter study shares (`scratchnet-chapter <name>`, `experiments/<name>.py`):
+config location, error handling, signals, its store and its MLflow run."""
 
 import contextlib
 import os
@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.chapter.checks import check_tracking
 from scratchnet.cli.errors import fail, run_cli
+from scratchnet.cli.store_notice import announce_store, register_store_resolver
 from scratchnet.config import flatten
 from scratchnet.config.chapter import register_chapter_configs
 from scratchnet.core.errors import ScratchnetError
@@ -23,7 +24,8 @@ from scratchnet.tracking.recorder import RunRecorder, recorded_run
 from scratchnet.tracking.store import resolve_uri
 
 T = TypeVar("T")
-CONFIG_PATH = str(config_dir())  # the scripts' configs are conf/chapter/<name>.yaml
+CONFIG_PATH = str(config_dir())  # the studies' configs are conf/chapter/<name>.yaml
+PROGS: dict[str, str] = {}  # how the running study names itself, when not experiments/<name>.py
 
 
 def config_name(name: str) -> str:
@@ -32,8 +34,9 @@ def config_name(name: str) -> str:
 
 
 def prog(name: str) -> str:
-    """How a script names itself in error messages: `experiments/<name>.py`."""
-    return f"experiments/{name}.py"
+    """How a study names itself in error messages: as it was started (`run_script`'s `prog_name`),
+    by default `experiments/<name>.py`."""
+    return PROGS.get(name, f"experiments/{name}.py")
 
 
 def checked(name: str, check: Callable[[], T]) -> T:
@@ -76,15 +79,20 @@ def chapter_run(
         yield run
 
 
-def run_script(name: str, entry: Callable[[], object]) -> None:
-    """Script entry point: typed configs registered, SIGTERM as Ctrl-C, errors as one line."""
+def run_script(name: str, entry: Callable[[], object], prog_name: str | None = None) -> None:
+    """Study entry point: typed configs registered, SIGTERM as Ctrl-C, errors as one line
+    starting with `prog_name` (default `experiments/<name>.py`)."""
+    if prog_name:
+        PROGS[name] = prog_name
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let run_cli format Hydra's errors
     install_sigterm_handler()
     register_chapter_configs()
+    register_store_resolver()  # before Hydra renders --help
     run_cli(prog(name), entry)
 
 
 def tracked_store(name: str, tracking: DictConfig) -> str:
-    """Check `tracking.*` (a bad value: one line, exit 2), then open the store; its URI."""
+    """Check `tracking.*` (a bad value: one line, exit 2), say which store, open it; its URI."""
     checked(name, lambda: check_tracking(tracking))
+    announce_store(tracking.uri)
     return checked(name, lambda: resolve_uri(tracking.uri))

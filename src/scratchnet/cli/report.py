@@ -8,7 +8,7 @@ from typing import NoReturn
 
 from scratchnet.analysis.thresholds import Thresholds, parse_thresholds
 from scratchnet.cli.errors import EXIT_USAGE, run_cli
-from scratchnet.core.paths import default_tracking_uri
+from scratchnet.core.paths import default_tracking_uri, repo_root, tracking_uri
 
 PROG = "scratchnet-report"
 EPILOG = """\
@@ -27,6 +27,12 @@ same bytes.
 
 thresholds (NAME=VALUE; defaults):
 """
+
+
+STORE_RULE = (
+    "the default is $SCRATCHNET_TRACKING_URI, else $MLFLOW_TRACKING_URI, else mlruns/mlflow.db "
+    "in the checkout when run from one, else in the current folder"
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -55,12 +61,12 @@ def parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="output folder (default: <repo>/reports/<experiment>/<sweep short id>/)",
+        help=f"output folder (default: {repo_root() / 'reports'}/<experiment>/<sweep short id>/)",
     )
     p.add_argument(
         "--tracking-uri",
         default=None,
-        help=f"MLflow tracking URI (default: {default_tracking_uri()})",
+        help=f"MLflow tracking URI (default: {default_tracking_uri()}; {STORE_RULE})",
     )
     p.add_argument(
         "--threshold",
@@ -97,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 progress=lambda msg: print(f"{PROG}: {msg}", file=sys.stderr),
             )
         html = report.out_dir / "report.html"
+        print(
+            f"{PROG}: read from the tracking store {tracking_uri(args.tracking_uri)}",
+            file=sys.stderr,
+        )
         if report.logged:
             print(
                 f"{PROG}: diagnosis written to {report.runs_updated} runs; report logged to "

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 from threadpoolctl import threadpool_limits
 
 from scratchnet.cli.errors import fail, run_cli
+from scratchnet.cli.store_notice import announce_store, register_store_resolver
 from scratchnet.config import register_configs, validate_config
 from scratchnet.core.errors import ScratchnetError
 from scratchnet.core.interrupts import install_sigterm_handler
@@ -29,16 +30,25 @@ def train_job(cfg: DictConfig) -> dict:
     try:
         # One BLAS thread per sweep job, so n parallel jobs on n cores do not oversubscribe.
         with threadpool_limits(1) if in_sweep else nullcontext():
-            return sweep_job(cfg, overrides) if in_sweep else single_job(cfg, overrides)
+            return one_of_a_sweep(cfg, overrides) if in_sweep else single_job(cfg, overrides)
     except ScratchnetError as err:
         if in_sweep:
             raise  # Hydra records the failed job and the sweep goes on
         fail(PROG, err)
 
 
+def one_of_a_sweep(cfg: DictConfig, overrides: list[str]) -> dict:
+    """One job of a sweep, whose grid was checked before the sweep began."""
+    if cfg.tracking.enabled:
+        announce_store(cfg.tracking.uri)
+    return sweep_job(cfg, overrides)
+
+
 def single_job(cfg: DictConfig, overrides: list[str]) -> dict:
     """One run outside a sweep."""
     validate_config(cfg)  # before importing MLflow (a second): bad values are reported at once
+    if cfg.tracking.enabled:
+        announce_store(cfg.tracking.uri)
     from scratchnet.tracking.run import run, summarize_outcome
 
     return summarize_outcome(run(cfg, overrides=overrides), cfg.tracking.experiment)
@@ -49,6 +59,7 @@ def main() -> None:
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let our handler format Hydra's errors
     install_sigterm_handler()
     register_configs()
+    register_store_resolver()  # before Hydra renders --help
     run_cli(
         PROG,
         train_job,

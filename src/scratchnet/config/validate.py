@@ -4,7 +4,9 @@ Everything here only reads: a bad value is reported before anything is created (
 store, dataset download or run), in the one message shape of `scratchnet.core.checks`.
 """
 
+import contextlib
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -34,7 +36,6 @@ HYPERPARAMETERS = ("momentum", "decay_rate", "beta1", "beta2")
 # No "file": MLflow 3 refuses file stores (they are read-only, kept for migration).
 URI_SCHEMES = ("sqlite", "http", "https", "postgresql", "postgresql+psycopg2", "databricks")
 URI_ALLOWED = "sqlite:///path/to/mlflow.db, http(s)://host:port, postgresql://..."
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -147,11 +148,8 @@ def _check_sqlite_uri(uri: str) -> None:
     allowed = "a sqlite:/// path to a database file in a writable folder"
     if db.is_dir():
         fail("tracking.uri", uri, f"{allowed}; {db} is a folder")
-    if db.is_file():
-        with db.open("rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
-        if head and head != SQLITE_MAGIC:
-            fail("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
+    if db.is_file() and not _is_sqlite_file(db):
+        fail("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
     folder = db.parent
     while not folder.exists():
         folder = folder.parent
@@ -159,6 +157,24 @@ def _check_sqlite_uri(uri: str) -> None:
         fail("tracking.uri", uri, f"{allowed}; {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK) or not _accepts_files(folder):
         fail("tracking.uri", uri, f"{allowed}; {folder} is not writable")
+
+
+def _is_sqlite_file(db: Path) -> bool:
+    """Whether SQLite reads `db` as a database (an empty file is one).
+
+    Asked of SQLite itself, never by opening the file by hand: closing any other descriptor
+    of it would drop the POSIX locks this process's own connections hold (a sweep has its
+    store open), and a WAL store then loses the commits that follow (sqlite.org/howtocorrupt,
+    section 2.2).
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as con:
+            con.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:  # cannot be opened (permissions): not this check's call
+        return True
+    except sqlite3.DatabaseError:  # "file is not a database"
+        return False
+    return True
 
 
 def _accepts_files(folder: Path) -> bool:

@@ -7,8 +7,8 @@ parent (`scratchnet.sweep.callback`). The search space is Hydra's sweep syntax i
 log scale, `int(interval(10, 300))` an integer, `choice(16, 32)`, `16,32` or `range(...)` a
 categorical; any other override is passed to every trial unchanged. A job that raises is told
 to Optuna as FAIL, a diverged run as PRUNED (ranked below every completed trial); the sweep goes
-on. Storage is in memory: a re-run replays the same seeded proposals, whose jobs the resume
-logic skips as already FINISHED, and continues from there.
+on. The study is kept in a journal file per sweep (`scratchnet.sweep.study`): a re-run of the
+same command continues it, asking only the trials still missing from `n_trials`.
 
 Hydra instantiates sweepers only from the `hydra_plugins` namespace: the class it finds is
 `hydra_plugins.scratchnet_optuna_sweeper.OptunaSweeper`, which also registers the config
@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,20 @@ from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
+
+from scratchnet.sweep.identity import sweep_id, sweeper_params
+from scratchnet.sweep.study import (
+    OVERRIDES_ATTR,
+    evaluated,
+    journal_path,
+    link_to_parent,
+    make_sampler,
+    open_study,
+    reask_interrupted,
+    record_job,
+    set_aside,
+)
+from scratchnet.tracking.names import PARENT_ENV
 
 if TYPE_CHECKING:
     import optuna
@@ -60,6 +73,7 @@ class OptunaSweeperConf:
     direction: str = "maximize"
     seed: int | None = 0
     n_startup_trials: int = 10
+    journal: str | None = None  # the study's journal file; null: <store folder>/optuna/<id>.log
 
 
 @dataclass(frozen=True)
@@ -147,20 +161,8 @@ def trial_outcome(ret: JobReturn, objective: str) -> tuple[TrialState, float | N
     return TrialState.COMPLETE, float(value)
 
 
-def make_study(direction: str, seed: int | None, n_startup_trials: int) -> optuna.Study:
-    """An in-memory study with a seeded TPE sampler that treats running trials as bad."""
-    import optuna
-
-    with warnings.catch_warnings():  # constant_liar is experimental before optuna 5
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(
-            seed=seed, n_startup_trials=n_startup_trials, constant_liar=True
-        )
-    return optuna.create_study(direction=direction, sampler=sampler)
-
-
 class OptunaSweeper(Sweeper):
-    """Hydra sweeper: `n_trials` Optuna trials, launched `n_jobs` at a time."""
+    """Hydra sweeper: a study of `n_trials` Optuna trials, launched `n_jobs` at a time."""
 
     def __init__(
         self,
@@ -171,6 +173,7 @@ class OptunaSweeper(Sweeper):
         direction: str = "maximize",
         seed: int | None = 0,
         n_startup_trials: int = 10,
+        journal: str | None = None,
     ) -> None:
         if direction not in ("maximize", "minimize"):
             raise HydraException(f"hydra.sweeper.direction={direction!r}: maximize or minimize")
@@ -183,6 +186,7 @@ class OptunaSweeper(Sweeper):
         self.direction = direction
         self.seed = seed
         self.n_startup_trials = n_startup_trials
+        self.journal = journal
         self.hydra_context: HydraContext | None = None
         self.config: DictConfig | None = None
         self.launcher: Launcher | None = None
@@ -198,6 +202,23 @@ class OptunaSweeper(Sweeper):
             hydra_context=hydra_context, task_function=task_function, config=config
         )
 
+    def open_study(self) -> optuna.Study:
+        """The sweep's study, named by its id, from its journal (set aside if not resuming)."""
+        assert self.config is not None
+        config = self.config
+        experiment = config.tracking.experiment
+        sid = sweep_id(experiment, list(config.hydra.overrides.task), sweeper_params(config))
+        path = journal_path(config.tracking.uri, sid, self.journal)
+        if not config.sweep.resume and (kept := set_aside(path)):
+            log.info("sweep.resume=false: the earlier study is kept in %s", kept)
+        study = open_study(path, sid, self.direction, self.objective)
+        link_to_parent(study, experiment, os.environ.get(PARENT_ENV))
+        if stale := reask_interrupted(study):
+            log.warning("trials %s were interrupted: asking their params again", stale)
+        done = len(evaluated(study))
+        log.info("Optuna study %s in %s: %d of %d trials done", sid, path, done, self.n_trials)
+        return study
+
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Ask a batch of trials, launch them as jobs, tell their outcomes; until n_trials."""
         assert self.config is not None
@@ -207,21 +228,20 @@ class OptunaSweeper(Sweeper):
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
-        study = make_study(self.direction, self.seed, self.n_startup_trials)
+        study = self.open_study()
         space = {name: dim.distribution for name, dim in dimensions.items()}
         returns: list[Sequence[JobReturn]] = []
-        searched: dict[int, list[str]] = {}  # trial number -> its searched overrides
-        while len(searched) < self.n_trials:
-            count = min(self.n_jobs, self.n_trials - len(searched))
+        launched = 0  # jobs launched by this process (Hydra's job numbers)
+        while (done := len(evaluated(study))) < self.n_trials:
+            count = min(self.n_jobs, self.n_trials - done)
+            start = len(study.get_trials(deepcopy=False))  # the batch's first trial number
+            study.sampler = make_sampler(self.seed, self.n_startup_trials, start)
             trials = [study.ask(space) for _ in range(count)]
-            for trial in trials:
-                searched[trial.number] = [
-                    dimensions[k].override(v) for k, v in trial.params.items()
-                ]
-            batch = [fixed + searched[trial.number] for trial in trials]
-            returns.append(self.run_batch(study, trials, batch, start=len(searched) - count))
-        results = sweep_dir / "optimization_results.yaml"
-        counts = save_results(study, searched, self.objective, results)
+            searched = [[dimensions[k].override(v) for k, v in t.params.items()] for t in trials]
+            batch = [fixed + overrides for overrides in searched]
+            returns.append(self.run_batch(study, trials, batch, searched, start=launched))
+            launched += count
+        counts = save_results(study, self.objective, sweep_dir / "optimization_results.yaml")
         if counts["fail"] == self.n_trials:
             raise HydraException(f"all {self.n_trials} trials failed: see the errors above")
         return returns
@@ -231,42 +251,40 @@ class OptunaSweeper(Sweeper):
         study: optuna.Study,
         trials: Sequence[optuna.Trial],
         batch: list[list[str]],
+        searched: list[list[str]],
         start: int,
     ) -> Sequence[JobReturn]:
         """Launch one batch of trials (jobs `start`, `start + 1`, ...) and tell their outcomes."""
         assert self.launcher is not None
         self.validate_batch_is_legal(batch)
         results = self.launcher.launch(batch, initial_job_idx=start)
-        for trial, overrides, ret in zip(trials, batch, results, strict=True):
+        for trial, overrides, ret in zip(trials, searched, results, strict=True):
             state, value = trial_outcome(ret, self.objective)
+            returned = ret.return_value if ret.status == JobStatus.COMPLETED else None
+            run_id = returned.get("run_id") if isinstance(returned, Mapping) else None
+            record_job(trial, overrides, run_id)
             study.tell(trial, value, state=state)
             shown = state.name if value is None else f"{self.objective}={value:.6g}"
-            searched = " ".join(overrides[-len(trial.params) :])  # fixed overrides come first
-            log.info("trial %d: %s (%s)", trial.number, shown, searched)
+            log.info("trial %d: %s (%s)", trial.number, shown, " ".join(overrides))
         return results
 
 
-def save_results(
-    study: optuna.Study, searched: Mapping[int, list[str]], objective: str, path: Path
-) -> dict[str, int]:
-    """Log the best trial, write the outcome next to multirun.yaml; trials by state."""
+def save_results(study: optuna.Study, objective: str, path: Path) -> dict[str, int]:
+    """Log the best trial, write the outcome next to multirun.yaml; evaluated trials by state."""
     from optuna.trial import TrialState
 
+    trials = evaluated(study)
     states = [s for s in TrialState if s.is_finished()]
-    counts = {s.name.lower(): len(study.get_trials(deepcopy=False, states=(s,))) for s in states}
+    counts = {s.name.lower(): sum(t.state == s for t in trials) for s in states}
     results: dict[str, Any] = {"objective": objective, "direction": study.direction.name.lower()}
-    results |= counts
+    results |= {"study": study.study_name} | counts
     if counts["complete"]:
         best = study.best_trial
+        overrides = best.user_attrs[OVERRIDES_ATTR]
         results |= {"best_trial": best.number, "best_value": best.value}
-        results["best_overrides"] = searched[best.number]
-        log.info(
-            "best trial %d: %s=%.6g with %s",
-            best.number,
-            objective,
-            best.value,
-            " ".join(searched[best.number]),
-        )
+        results["best_overrides"] = overrides
+        log.info("best trial %d: %s=%.6g with %s", best.number, objective, best.value,
+                 " ".join(overrides))  # fmt: skip
     else:
         log.warning("no trial completed: %s", counts)
     OmegaConf.save(OmegaConf.create(results), path)

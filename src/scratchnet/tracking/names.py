@@ -36,6 +36,7 @@ EPOCHS_PLANNED_TAG = f"{TAG_PREFIX}epochs_planned"
 SELECTION_TAG = f"{TAG_PREFIX}selection"  # the split choices are made on: val, or test
 ITERATIONS_TAG = f"{TAG_PREFIX}iterations"
 FAILURE_TAG = f"{TAG_PREFIX}failure"
+SLURM_JOB_TAG = f"{TAG_PREFIX}slurm_job_id"  # `<array job>_<task>`, as squeue/sacct/scancel name it
 # Chapter runs.
 CHAPTER_TAG = f"{TAG_PREFIX}chapter"
 # Sweep parents.

@@ -1,5 +1,6 @@
 """Provenance of a run: the code version it ran, and secrets kept out of what is recorded."""
 
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import scratchnet
-from scratchnet.core.paths import repo_root
+from scratchnet.core.paths import checkout_root
 from scratchnet.tracking.names import (
     GIT_COMMIT_SOURCE_TAG,
     GIT_COMMIT_TAG,
@@ -21,8 +22,11 @@ MASK = "***"
 
 
 def git_state(root: Path | None = None) -> tuple[str, bool]:
-    """(commit, dirty) of the checkout, or ("unknown", False) outside git."""
-    root = root or repo_root()
+    """(commit, dirty) of the checkout, or ("unknown", False) outside git or when installed (the
+    current folder's repository is not the code's: the version tag says what ran)."""
+    root = root or checkout_root()
+    if root is None:
+        return "unknown", False
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -74,3 +78,13 @@ def provenance_tags(overrides: Iterable[str]) -> dict[str, str]:
         VERSION_TAG: scratchnet.__version__,
         OVERRIDES_TAG: " ".join(mask_overrides(overrides)),
     }
+
+
+def slurm_job_id(environ: Mapping[str, str] | None = None) -> str | None:
+    """The SLURM job this process runs in, as squeue, sacct and scancel name it; None outside.
+
+    An array task is `<array job id>_<task id>` (its own SLURM_JOB_ID is another number).
+    """
+    env = os.environ if environ is None else environ
+    array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else env.get("SLURM_JOB_ID") or None

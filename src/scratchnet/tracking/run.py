@@ -42,12 +42,13 @@ from scratchnet.tracking.names import (
     PARENT_TAG,
     SEED_TAG,
     SELECTION_TAG,
+    SLURM_JOB_TAG,
     STOPPED_EARLY_TAG,
     STOPPED_EPOCH_TAG,
     STUDY_TAG,
     WEIGHTS_ARTIFACT,
 )
-from scratchnet.tracking.provenance import mask_tree, provenance_tags
+from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id
 from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import Callback, TrainResult, train
@@ -78,6 +79,8 @@ def run_tags(
     }
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
+    if job := slurm_job_id():
+        tags[SLURM_JOB_TAG] = job
     return tags
 
 
