@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 5000
+STORE_DIR ?= $(CURDIR)/mlruns
 LINT_PATHS := $(wildcard src tests experiments benchmarks scripts)
 
 SERVER_PORT ?= 5000
@@ -59,9 +60,10 @@ bench: $(BENCH_STAMP)  ## speed/memory vs the book's loop, PyTorch, the BLAS lim
 fuzz: $(STAMP)  ## fuzz the IDX reader for a minute (only our own IdxFormatError may escape)
 	$(BIN)/python -m benchmarks.fuzz_idx
 
-ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
-		--default-artifact-root $(CURDIR)/mlruns/artifacts --host $(UI_HOST) --port $(UI_PORT)
+ui: $(STAMP)  ## the MLflow UI on the repo's store, bound to 127.0.0.1 (a moved store relocated first, a copy refused)
+	$(BIN)/scratchnet-store relocate --if-moved --store $(STORE_DIR)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(STORE_DIR)/mlflow.db \
+		--default-artifact-root $(STORE_DIR)/artifacts --host $(UI_HOST) --port $(UI_PORT)
 
 DASHBOARD_PORT ?= 8080
 OPTUNA_DIR ?= $(CURDIR)/mlruns/optuna

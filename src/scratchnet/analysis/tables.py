@@ -9,15 +9,34 @@ import pandas as pd
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS, Diagnosis, diagnose
 from scratchnet.analysis.thresholds import Thresholds
 
-FACTORS = ("lr", "batch_size", "hidden_size", "train_size")
+# The remedies of chapter 6 a sweep can vary (their section: scratchnet.report.remedies).
+LEVERS = ("optimizer", "weight_decay_lambda", "dropout_ratio", "weight_init_std")
+FACTORS = ("lr", "batch_size", "hidden_size", "train_size", "activation", *LEVERS)
 FACTOR_LABELS = {
     "lr": "learning rate",
     "batch_size": "batch size",
     "hidden_size": "hidden size",
     "train_size": "training-set size",
+    "activation": "activation",
+    "optimizer": "optimizer",
+    "weight_decay_lambda": "weight decay lambda",
+    "dropout_ratio": "dropout ratio",
+    "weight_init_std": "initial weight std",
     "seed": "seed",
 }
-SHORT = {"lr": "lr", "batch_size": "bs", "hidden_size": "h", "train_size": "n", "seed": "seed"}
+# As in the run names (scratchnet.config.identity.run_name).
+SHORT = {
+    "lr": "lr",
+    "batch_size": "bs",
+    "hidden_size": "h",
+    "train_size": "n",
+    "activation": "act",
+    "optimizer": "opt",
+    "weight_decay_lambda": "wd",
+    "dropout_ratio": "drop",
+    "weight_init_std": "init",
+    "seed": "seed",
+}
 DIAGNOSIS_FIELDS = [f.name for f in dataclasses.fields(Diagnosis)]
 INT_FIELDS = ("epochs_logged", "last_epoch", "best_epoch", "test_best_epoch", "overfit_onset")
 TEXT_FIELDS = ("selection", "verdict", "reason")
@@ -52,7 +71,8 @@ def factor_label(factor: str) -> str:
 
 
 def varied_factors(diag: pd.DataFrame) -> list[str]:
-    """The factors (`FACTORS`, in order) that take more than one value."""
+    """The factors (`FACTORS`, in order: the chapter's, then the levers) that take more than one
+    value."""
     return [f for f in FACTORS if f in diag and diag[f].nunique(dropna=False) > 1]
 
 

@@ -4,7 +4,9 @@ Everything here only reads: a bad value is reported before anything is created (
 store, dataset download or run), in the one message shape of `scratchnet.core.checks`.
 """
 
+import contextlib
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -23,21 +25,24 @@ from scratchnet.core.checks import (
 )
 from scratchnet.core.errors import ConfigError
 from scratchnet.data import DATASETS
-from scratchnet.nn.two_layer_net import ACTIVATIONS, DTYPE_NAMES
+from scratchnet.nn import OPTIMIZERS
+from scratchnet.nn.two_layer_net import ACTIVATIONS, DTYPE_NAMES, check_init
 from scratchnet.training import SAMPLINGS
 
 MODELS = ("two_layer_net",)
-TRAINERS = ("sgd",)
+TRAINERS = ("minibatch",)
+# The optimizers' hyperparameters beside lr, each a number in [0, 1) (the schema types them).
+HYPERPARAMETERS = ("momentum", "decay_rate", "beta1", "beta2")
 # No "file": MLflow 3 refuses file stores (they are read-only, kept for migration).
 URI_SCHEMES = ("sqlite", "http", "https", "postgresql", "postgresql+psycopg2", "databricks")
 URI_ALLOWED = "sqlite:///path/to/mlflow.db, http(s)://host:port, postgresql://..."
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first bad value; checks what the schema's types cannot."""
     check_data(cfg.data)
     check_model(cfg.model)
+    check_optimizer(cfg.optimizer)
     check_trainer(cfg.trainer)
     check_early_stopping(cfg.trainer.early_stopping, cfg.data.val_fraction)
     check_int("seed", cfg.seed, 0)
@@ -57,12 +62,24 @@ def check_data(d: DictConfig) -> None:
 
 
 def check_model(m: DictConfig) -> None:
-    """A TwoLayerNet with hidden units >= 1, an init std > 0, a known activation and dtype."""
+    """A TwoLayerNet with hidden units >= 1, an init std > 0 or by name, a known activation
+    and dtype, weight decay lambda >= 0 and a dropout ratio in [0, 1)."""
     check_choice("model.name", m.name, MODELS)
     check_int("model.hidden_size", m.hidden_size)
-    check_positive("model.weight_init_std", m.weight_init_std)
+    check_init("model.weight_init_std", m.weight_init_std)
     check_choice("model.activation", m.activation, tuple(ACTIVATIONS))
     check_choice("model.dtype", m.dtype, DTYPE_NAMES)
+    check_non_negative("model.weight_decay_lambda", m.weight_decay_lambda)
+    check_fraction("model.dropout_ratio", m.dropout_ratio)
+
+
+def check_optimizer(o: DictConfig) -> None:
+    """A known optimizer, its book_lr > 0, and its hyperparameters in [0, 1)."""
+    check_choice("optimizer.name", o.name, tuple(OPTIMIZERS))
+    check_positive("optimizer.book_lr", o.book_lr)
+    for key in HYPERPARAMETERS:
+        if key in o:
+            check_fraction(f"optimizer.{key}", o[key])
 
 
 def check_trainer(t: DictConfig) -> None:
@@ -131,11 +148,8 @@ def _check_sqlite_uri(uri: str) -> None:
     allowed = "a sqlite:/// path to a database file in a writable folder"
     if db.is_dir():
         fail("tracking.uri", uri, f"{allowed}; {db} is a folder")
-    if db.is_file():
-        with db.open("rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
-        if head and head != SQLITE_MAGIC:
-            fail("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
+    if db.is_file() and not _is_sqlite_file(db):
+        fail("tracking.uri", uri, f"{allowed}; {db} exists and is not a SQLite database")
     folder = db.parent
     while not folder.exists():
         folder = folder.parent
@@ -143,6 +157,24 @@ def _check_sqlite_uri(uri: str) -> None:
         fail("tracking.uri", uri, f"{allowed}; {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK) or not _accepts_files(folder):
         fail("tracking.uri", uri, f"{allowed}; {folder} is not writable")
+
+
+def _is_sqlite_file(db: Path) -> bool:
+    """Whether SQLite reads `db` as a database (an empty file is one).
+
+    Asked of SQLite itself, never by opening the file by hand: closing any other descriptor
+    of it would drop the POSIX locks this process's own connections hold (a sweep has its
+    store open), and a WAL store then loses the commits that follow (sqlite.org/howtocorrupt,
+    section 2.2).
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as con:
+            con.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:  # cannot be opened (permissions): not this check's call
+        return True
+    except sqlite3.DatabaseError:  # "file is not a database"
+        return False
+    return True
 
 
 def _accepts_files(folder: Path) -> bool:

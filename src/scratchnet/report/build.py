@@ -17,6 +17,7 @@ from scratchnet.core.png import png_bytes
 from scratchnet.report.export import export_frames
 from scratchnet.report.figures import FIGURE_NAMES, FigureSpec, plan_figures
 from scratchnet.report.markup import Block, render_html, render_markdown
+from scratchnet.report.remedies import REMEDY_FIGURE_NAMES, remedy_figures
 from scratchnet.report.sections import document
 from scratchnet.report.study import Study, analyse
 from scratchnet.tracking.reader import load_sweep, member_runs
@@ -56,7 +57,7 @@ def render_figures(specs: Sequence[FigureSpec]) -> dict[str, bytes]:
 def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
     """Write `files` into `out_dir`; remove figures of ours a previous build left behind."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in FIGURE_NAMES:
+    for name in (*FIGURE_NAMES, *REMEDY_FIGURE_NAMES):
         stale = out_dir / f"{name}.png"
         if f"{name}.png" not in files and stale.exists():
             stale.unlink()
@@ -79,7 +80,7 @@ def page_files(blocks: Sequence[Block], pngs: dict[str, bytes], title: str) -> d
 def sweep_files(study: Study) -> dict[str, bytes]:
     """The sweep report's files."""
     specs = plan_figures(study.diag, study.history)
-    pngs = render_figures(specs)
+    pngs = render_figures([*specs, *remedy_figures(study.diag)])
     s = study.sweep
     title = f"Overfitting report: {s.experiment} ({s.short_id})"
     return page_files(document(study, specs, pngs), pngs, title)

@@ -16,6 +16,7 @@ METRIC_LABELS = {
     "gap_acc_final": "final accuracy gap (train - {split})",
     "gap_loss_final": "final loss gap ({split} - train)",
     "gap_acc_max": "max accuracy gap",
+    "gap_acc_at_best": "accuracy gap at best epoch (train - {split})",
 }
 
 

@@ -87,7 +87,7 @@ def factor_rows(study: Study) -> list[tuple[str, str]]:
     rows.append(("seeds", ", ".join(str(v) for v in sorted_values(diag["seed"])) or MISSING))
     for column, label in (("dataset", "dataset"), ("epochs", "epochs"), ("iters_num", "iters")):
         rows.append((label, ", ".join(distinct(diag[column])) or MISSING))
-    for column in ("sampling", "activation", "weight_init_std", "val_fraction"):
+    for column in ("sampling", "val_fraction"):
         rows.append((column.replace("_", " "), ", ".join(distinct(diag[column])) or MISSING))
     return rows
 

@@ -18,6 +18,7 @@ from scratchnet.report.ledger import ledger_blocks, test_selection_warning
 from scratchnet.report.markup import Block, Bullets, Heading, Image, Note, Para, Table
 from scratchnet.report.question import header_blocks, question_blocks
 from scratchnet.report.study import Study
+from scratchnet.report.remedies import remedy_blocks
 
 
 def summary_blocks(diag: pd.DataFrame) -> list[Block]:
@@ -157,6 +158,7 @@ def document(study: Study, specs: Sequence[FigureSpec], pngs: dict[str, bytes]) 
         *ledger_blocks(study.data, diag),
         *effect_blocks(diag),
         *seed_blocks(diag),
+        *remedy_blocks(diag, pngs),
         *figure_blocks(specs, pngs),
         *verdict_blocks(diag),
         *problem_blocks(diag),

@@ -46,7 +46,10 @@ PARAM_COLUMNS: dict[str, tuple[str, type]] = {
     "iters_num": ("trainer.iters_num", int),
     "sampling": ("trainer.sampling", str),
     "activation": ("model.activation", str),
-    "weight_init_std": ("model.weight_init_std", float),
+    "weight_init_std": ("model.weight_init_std", str),  # a number or a name (he, xavier ...)
+    "optimizer": ("optimizer.name", str),
+    "weight_decay_lambda": ("model.weight_decay_lambda", float),
+    "dropout_ratio": ("model.dropout_ratio", float),
     "val_fraction": ("data.val_fraction", float),
     "patience": ("trainer.early_stopping.patience", int),
 }
@@ -73,7 +76,10 @@ TAG_COLUMNS = {
 INT_TAG_COLUMNS = ("diverged_epoch", "stopped_epoch", "early_best_epoch", "epochs_planned")
 SPLIT_METRICS = tuple(k for k in EPOCH_METRICS if not k.startswith("gap_"))
 RUN_COLUMNS = ["run_id", "name", "status", "start_time", "end_time"]
-SORT_COLUMNS = ["lr", "batch_size", "hidden_size", "train_size", "seed", "name", "run_id"]
+SORT_COLUMNS = [
+    *("lr", "batch_size", "hidden_size", "train_size", "activation", "optimizer"),
+    *("weight_decay_lambda", "dropout_ratio", "weight_init_std", "seed", "name", "run_id"),
+]
 
 
 @dataclass(frozen=True)

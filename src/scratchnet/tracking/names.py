@@ -5,7 +5,7 @@ writers (runs, sweeps, write-back) and the readers (reports, resume) both import
 here, so a name cannot drift between the side that writes it and the side that reads it.
 """
 
-from scratchnet.training.metrics import METRICS
+from scratchnet.training.metrics import BATCH_LOSS, METRICS, PENALTY
 
 TAG_PREFIX = "scratchnet."
 
@@ -67,6 +67,8 @@ RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
 
 # Metrics: every epoch's (step = epoch), a sweep parent's summary, a run's diagnosis.
 EPOCH_METRICS = METRICS
+PENALTY_METRIC = PENALTY  # beside them with weight decay: 0.5 lambda (|W1|^2 + |W2|^2)
+BATCH_LOSS_METRIC = BATCH_LOSS  # with trainer.batch_loss: the epoch's mean mini-batch loss
 SUMMARY_COUNTS = ("runs_finished", "runs_failed", "runs_killed", "runs_diverged")
 # ... and how many of the finished were reused from earlier sweeps, how many attempts were
 # superseded by a later attempt of their configuration (scratchnet.tracking.attempts).
@@ -97,6 +99,7 @@ DIAGNOSIS_METRICS = {
     "best_acc": "best_{split}_acc",
     "test_loss_at_best": "test_loss_at_best",
     "test_acc_at_best": "test_acc_at_best",
+    "gap_acc_at_best": "gap_acc_at_best",
     "gap_acc_final": "gap_acc_final",
     "gap_acc_max": "gap_acc_max",
     "gap_loss_final": "gap_loss_final",

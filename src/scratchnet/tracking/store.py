@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from scratchnet.core.errors import ConfigError, ScratchnetError
 from scratchnet.core.paths import tracking_uri
+from scratchnet.tracking.follow import follow_store
 
 STORE_INIT_ATTEMPTS = 5  # a new store being made by another program: 7.5 s at most
 Client = MlflowClient  # what the layers above MLflow hold a store by
@@ -65,6 +66,8 @@ def init_sqlite_store(uri: str) -> None:
     MLflow's tracking store (3.17) creates the tables of an empty database without a lock, so
     processes opening a brand-new store at once race ("table ... already exists", a half-made
     schema). Each process's first opening of a store waits its turn here; later ones do not.
+    A store copied or moved from elsewhere is made to point at its own folder, or refused
+    (`tracking.follow`).
     """
     if uri in _READY_STORES:
         return
@@ -75,7 +78,7 @@ def init_sqlite_store(uri: str) -> None:
         try:
             for attempt in range(STORE_INIT_ATTEMPTS):
                 try:  # creates the schema and the default experiment if absent
-                    MlflowClient(tracking_uri=uri)
+                    client = MlflowClient(tracking_uri=uri)
                     break
                 except Exception:  # half-made tables fail in many ways
                     # another program, not under this lock (an MLflow UI, a notebook), is
@@ -84,6 +87,7 @@ def init_sqlite_store(uri: str) -> None:
                         raise
                     time.sleep(0.5 * 2**attempt)
             use_wal(db)
+            follow_store(db, client)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     _READY_STORES.add(uri)
@@ -168,12 +172,17 @@ def get_or_create_experiment(client: MlflowClient, uri: str, name: str) -> str:
 
 def open_client(uri: str | None = None) -> MlflowClient:
     """A client on an existing store `uri` (default: `core.paths.default_tracking_uri`); a
-    missing SQLite file is an error (reading never creates a store)."""
+    missing SQLite file is an error (reading never creates a store). A moved SQLite store is
+    relocated, a copy refused (`tracking.follow`), before anything reads or writes its
+    artifacts."""
     uri = tracking_uri(uri)
     db = sqlite_path(uri)
     if db is not None and not db.is_file():
         raise StoreError(f"no tracking store at {db} (tracking URI {uri})")
-    return MlflowClient(tracking_uri=uri)
+    client = MlflowClient(tracking_uri=uri)
+    if db is not None:
+        follow_store(db, client)
+    return client
 
 
 def import_store_backend() -> None:

@@ -1,0 +1,141 @@
+"""The SQL scratchnet runs on a SQLite store's own file, below MLflow's client API.
+
+MLflow's client can read an experiment's artifact location and a run's artifact URI but has
+no way to change them, nor to copy a store that is being written, nor to check its pages:
+rewriting artifact locations (in one transaction), the online backup (with counts taken in
+the very read transaction it copies) and `PRAGMA quick_check` are done here, and only here.
+"""
+
+import contextlib
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+BUSY_TIMEOUT_S = 30.0  # a sweep's writers hold the store for milliseconds at a time
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table that records artifact locations: its key and location columns."""
+
+    name: str
+    key: str
+    location: str
+
+
+# Runs and logged models live below their experiment's location (MLflow's layout).
+LOCATION_TABLES = (
+    Table("experiments", "experiment_id", "artifact_location"),
+    Table("runs", "run_uuid", "artifact_uri"),
+    Table("logged_models", "model_id", "artifact_location"),
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded artifact location: its table, row key, experiment and location."""
+
+    table: str
+    key: str
+    experiment_id: str
+    location: str
+
+
+Plan = Callable[[list[Recorded]], Mapping[tuple[str, str], str]]
+
+
+@contextlib.contextmanager
+def connected(db: Path) -> Iterator[sqlite3.Connection]:
+    """A connection in autocommit mode (transactions are begun explicitly), closed after."""
+    with contextlib.closing(
+        sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    ) as con:
+        yield con
+
+
+def _tables(con: sqlite3.Connection) -> list[Table]:
+    names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return [t for t in LOCATION_TABLES if t.name in names]
+
+
+def read_locations(con: sqlite3.Connection) -> list[Recorded]:
+    """Every recorded artifact location of experiments, runs and logged models."""
+    rows = []
+    for table in _tables(con):
+        query = f"SELECT {table.key}, experiment_id, {table.location} FROM {table.name}"
+        for key, experiment_id, location in con.execute(query):
+            if location is not None:
+                rows.append(Recorded(table.name, str(key), str(experiment_id), str(location)))
+    return rows
+
+
+def rewrite_locations(db: Path, plan: Plan) -> Counter[str]:
+    """Apply `plan` (rows -> {(table, key): new location}) in one write transaction.
+
+    The rows are read inside the transaction, so a concurrent relocation finds nothing left
+    to do; any error rolls every change back. Returns the number of rows changed per table.
+    """
+    with connected(db) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            changes = plan(read_locations(con))
+            for table in _tables(con):
+                updates = [(loc, key) for (name, key), loc in changes.items() if name == table.name]
+                sql = f"UPDATE {table.name} SET {table.location} = ? WHERE {table.key} = ?"
+                con.executemany(sql, updates)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return Counter(name for name, _ in changes)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What an online backup copied: counts and locations read in the transaction it copied."""
+
+    runs: int
+    metric_rows: int
+    locations: list[Recorded]
+
+
+def snapshot(db: Path, dest: Path) -> Snapshot:
+    """Copy `db` into the new file `dest` with SQLite's online backup, while others may write.
+
+    One read transaction holds the snapshot: the counts and locations are read in it, then
+    the backup copies the same snapshot (a connection's backup reads through its own open
+    transaction), whatever the writers commit meanwhile.
+    """
+    with connected(db) as src, contextlib.closing(sqlite3.connect(dest)) as out:
+        src.execute("BEGIN")  # deferred: the first read fixes the snapshot
+        runs = src.execute("SELECT count(*) FROM runs").fetchone()[0]
+        metric_rows = src.execute("SELECT count(*) FROM metrics").fetchone()[0]
+        locations = read_locations(src)
+        src.backup(out)
+        src.execute("COMMIT")
+    return Snapshot(int(runs), int(metric_rows), locations)
+
+
+def quick_check(db: Path) -> list[str]:
+    """SQLite's `PRAGMA quick_check`, one problem a line; [] when the file is sound."""
+    try:
+        with connected(db) as con:
+            found = [row[0] for row in con.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as err:
+        return [f"{db}: {err}"]
+    lines = [line.strip() for text in found for line in str(text).splitlines()]
+    return [line for line in lines if line and line != "ok" and not line.startswith("***")]
+
+
+def is_mlflow_store(db: Path) -> bool | None:
+    """Whether `db` holds MLflow's schema (its migrations table); None if it cannot be read."""
+    try:
+        with connected(db) as con:
+            found = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return found is not None
