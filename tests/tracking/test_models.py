@@ -21,6 +21,7 @@ from harness import BIN
 from scratchnet.config import build_net, load_data, register_configs, train_options
 from scratchnet.core.paths import config_dir
 from scratchnet.nn import TwoLayerNet
+from scratchnet.tracking import netmodel
 from scratchnet.tracking.run import run
 from scratchnet.tracking.store import StoreError
 from scratchnet.training import train
@@ -80,10 +81,21 @@ def test_load_net_returns_exactly_the_net_the_run_trained(store, plain):
     again = build_net(cfg, data)  # same config and seed: the same weights, bit for bit
     train(again, data, **train_options(cfg))
     loaded = scratchnet.load_net(outcome.run_id, store)
-    assert (loaded.activation, loaded.dtype) == (again.activation, again.dtype)
+    settings = ("activation", "dtype", "dropout_ratio", "weight_decay_lambda")
+    assert [getattr(loaded, k) for k in settings] == [getattr(again, k) for k in settings]
     for key in ("W1", "b1", "W2", "b2"):
         np.testing.assert_array_equal(loaded.params[key], again.params[key])
         assert loaded.params[key].dtype == again.params[key].dtype
+
+
+def test_a_dropout_nets_file_rebuilds_its_inference_scaling_and_weight_decay(tmp_path):
+    net = TwoLayerNet(64, 20, 10, weight_init_std=0.1, seed=3, dropout_ratio=0.5,
+                      weight_decay_lambda=0.01)  # fmt: skip
+    back = netmodel.read_net(netmodel.write_net(net, tmp_path / "net.npz"))
+    x = np.random.default_rng(0).random((5, 64), dtype=np.float32)
+    assert (back.dropout_ratio, back.weight_decay_lambda) == (0.5, 0.01)
+    np.testing.assert_array_equal(back.predict(x), net.predict(x))
+    assert float(back.loss(x, [1, 2, 3, 4, 5])) == float(net.loss(x, [1, 2, 3, 4, 5]))
 
 
 def test_with_restore_best_the_model_is_the_best_epochs_net(store, stopped):

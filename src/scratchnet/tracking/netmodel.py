@@ -2,8 +2,9 @@
 
 This is the model's loader module: MLflow imports it by name and calls `_load_pyfunc(data_path)`
 (the pyfunc contract for a model saved with `loader_module=`), so it imports nothing of MLflow.
-The net is one file, `net.npz`: the book's W1, b1, W2, b2 and the activation and dtype that
-rebuild it (one file, as every file and folder a run uploads costs it time).
+The net is one file, `net.npz`: the book's W1, b1, W2, b2 and the settings that rebuild it
+(activation, dtype, dropout_ratio: inference scales by 1 - ratio, weight_decay_lambda: the
+loss); one file, as every file and folder a run uploads costs it time.
 """
 
 from collections.abc import Mapping
@@ -18,11 +19,13 @@ from scratchnet.nn.two_layer_net import PARAM_NAMES
 from scratchnet.tracking.names import LABEL_COLUMN, PROBABILITIES_PARAM, PROBABILITY_COLUMN
 
 SETTINGS = ("activation", "dtype")  # stored beside the weights as 0-d string arrays
+RATES = ("dropout_ratio", "weight_decay_lambda")  # and as 0-d float64 arrays (absent: 0)
 
 
 def write_net(net: TwoLayerNet, path: Path) -> Path:
     """Write the net's weights and the settings that rebuild it to the file `path`."""
     settings = {"activation": np.array(net.activation), "dtype": np.array(net.dtype.name)}
+    settings |= {k: np.array(float(getattr(net, k)), dtype=np.float64) for k in RATES}
     with path.open("wb") as out:  # np.savez given a name would add ".npz"
         np.savez(out, **{k: net.params[k] for k in PARAM_NAMES}, **settings)
     return path
@@ -33,6 +36,7 @@ def read_net(path: Path) -> TwoLayerNet:
     with np.load(path, allow_pickle=False) as arrays:
         params = {k: arrays[k] for k in PARAM_NAMES}
         activation, dtype = (str(arrays[k]) for k in SETTINGS)
+        rates = {k: float(arrays[k]) if k in arrays else 0.0 for k in RATES}
     n_in, n_hidden = params["W1"].shape
     net = TwoLayerNet(
         n_in,
@@ -41,6 +45,7 @@ def read_net(path: Path) -> TwoLayerNet:
         activation=activation,
         dtype=dtype,
         seed=0,  # drawn, then replaced by the trained weights
+        **rates,
     )
     net.params = {k: v.astype(net.dtype, copy=False) for k, v in params.items()}
     return net

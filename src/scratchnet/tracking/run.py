@@ -213,4 +213,4 @@ def summarize_outcome(outcome: RunOutcome, experiment: str) -> Summary:
         model = f", model {outcome.model_uri}" if outcome.model_uri else ""
         where = f"artifacts in {outcome.artifact_uri}{model}"
         log.info("MLflow run %s in experiment %r: %s", outcome.run_id, experiment, where)
-    return {"run_id": outcome.run_id, "diverged": result.diverged, **final}
+    return {"run_id": outcome.run_id, "name": name, "diverged": result.diverged, **final}
