@@ -257,6 +257,7 @@ def optimizer_paths_figure(
         ax.set_ylabel("y")
     for ax in axes[len(paths) :]:
         ax.set_visible(False)
+    return fig
 
 
 def speedup_figure(single: Timing, batched: Sequence[Timing]) -> Figure:

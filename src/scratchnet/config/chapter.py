@@ -119,8 +119,10 @@ class OptimizerPathsConfig:
     steps: int = MISSING
     x_range: list[float] = MISSING
     y_range: list[float] = MISSING
+    tracking: ChapterTracking = field(default_factory=ChapterTracking)
 
 
+@dataclass
 class InferenceSource:
     run_id: str | None = None
     experiment: str = MISSING
