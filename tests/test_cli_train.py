@@ -171,6 +171,7 @@ def test_help_lists_only_the_groups_scratchnet_train_accepts(tmp_path):
         "experiment",
         "hparams_search",
         "model",
+        "optimizer",
         "tracking",
         "trainer",
     ]
