@@ -124,7 +124,7 @@ class TrackingConfig:
     run_name: str | None = None
     flush_seconds: float = 1.0
     log_weights: bool = True
-    log_figure: bool = True
+    log_figure: bool = False  # learning_curves.png per run; the report draws every curve
 
 
 @dataclass

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
 from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
+from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.workers import start_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
@@ -33,12 +34,16 @@ class MlflowSweepCallback(HydraCallback):
     def __init__(self) -> None:
         self.parent: Any = None  # scratchnet.tracking.sweeps.SweepParent, once open
         self.sweep_id: str | None = None
+        self.twins: resume.Twins | None = None  # the grid's resume lookup, for every job
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check every job, start the workers, open the parent run; Abort on any failure."""
+        """Check every job, look up the FINISHED ones, start the workers (none when every job
+        is a skip), open the parent run; Abort on any failure."""
         try:
-            check_sweep(config)
-            start_workers(config)
+            self.twins = resume.look_up(config, check_sweep(config))
+            resume.hand_to_jobs(self.twins)
+            if not resume.all_skipped():
+                start_workers(config)
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep
 
@@ -51,6 +56,7 @@ class MlflowSweepCallback(HydraCallback):
             raise Abort(message, EXIT_FAILURE) from err
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        resume.hand_to_jobs(self.twins)
         if self.parent is not None and self.sweep_id:  # even in a worker started before it
             from scratchnet.sweep.parent import hand_to_jobs
 
@@ -60,6 +66,7 @@ class MlflowSweepCallback(HydraCallback):
             install_sigterm_handler()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        resume.forget()
         if self.parent is not None:
             from scratchnet.sweep.parent import close_sweep
 

@@ -46,8 +46,9 @@ def grid_jobs(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> li
 GRID_SWEEPERS = (".BasicSweeper", ".GridSweeper")  # Hydra's and scratchnet_grid's: every job
 
 
-def check_sweep(config: DictConfig) -> int:
-    """Compose and check every job of a grid sweep, before any run exists; returns the job count.
+def check_sweep(config: DictConfig) -> list[DictConfig] | None:
+    """Compose and check every job of a grid sweep, before any run exists; returns the jobs'
+    configs (None for a sweeper that chooses its jobs as it goes).
 
     Each job is composed as the launcher will compose it (Hydra's config loader with the job's
     overrides) and checked as `run.run` checks it (values, data, batch size against the data),
@@ -58,7 +59,7 @@ def check_sweep(config: DictConfig) -> int:
     sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
     if hydra is None or not sweeper.endswith(GRID_SWEEPERS):
         check_job(config, {})
-        return 1
+        return None
     found = OmegaConf.select(config, "hydra.sweeper.params")
     params = OmegaConf.to_container(found, resolve=False) if found is not None else {}
     overrides = list(config.hydra.overrides.task)
@@ -68,16 +69,18 @@ def check_sweep(config: DictConfig) -> int:
     }
     train_sizes: dict[str, int] = {}
     composed: dict[tuple[str, ...], DictConfig] = {}
+    configs = []
     for number, job_overrides in enumerate(jobs):
         try:
             job = compose_job(hydra.config_loader, config, job_overrides, composed)
             check_job(job, train_sizes)
+            configs.append(job)
         except USAGE_ERRORS as err:
             varied = [o for o in job_overrides if o.split("=", 1)[0] in swept]
             raise ConfigError(
                 f"{one_line(err)}; in sweep job #{number} of {len(jobs)}: {' '.join(varied)}"
             ) from None
-    return len(jobs)
+    return configs
 
 
 def is_plain_value(override: Override, loader: ConfigLoader) -> bool:

@@ -2,10 +2,13 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from omegaconf import DictConfig
 
+from scratchnet.sweep import resume
 from scratchnet.sweep.check import compose_job
 
 
@@ -23,6 +26,15 @@ class GridSweeper(BasicSweeper):
     27, a minute for a thousand), which `scratchnet.sweep.check.check_sweep` has just done too.
     `compose_job` gives the same configs, composing in full only once per group choice.
     """
+
+    def setup(self, *, hydra_context: Any, task_function: Any, config: DictConfig) -> None:
+        """The configured launcher, or this process's when every job is a skip (no workers)."""
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        if resume.all_skipped():
+            self.launcher = BasicLauncher()
+            self.launcher.setup(
+                hydra_context=hydra_context, task_function=task_function, config=config
+            )
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         composed: dict[tuple[str, ...], DictConfig] = {}

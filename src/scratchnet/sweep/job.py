@@ -8,7 +8,8 @@ from omegaconf import DictConfig
 
 from scratchnet.config import config_hash, validate_config
 from scratchnet.core.errors import ScratchnetError
-from scratchnet.tracking.names import DIVERGED_TAG, PARENT_ENV
+from scratchnet.sweep import resume
+from scratchnet.tracking.names import PARENT_ENV
 
 log = logging.getLogger("scratchnet")
 
@@ -17,20 +18,29 @@ def sweep_job(cfg: DictConfig, overrides: Sequence[str]) -> dict:
     """Train and record one job of a sweep; a config already FINISHED is skipped (resume)."""
     validate_config(cfg)
     from scratchnet.tracking.run import run, summarize_outcome  # MLflow: once the values are fine
-    from scratchnet.tracking.sweeps import finished_twin
 
     if cfg.sweep.resume and cfg.tracking.enabled:
-        twin = finished_twin(cfg.tracking.uri, cfg.tracking.experiment, config_hash(cfg))
+        twin = finished_twin(cfg)
         if twin is not None:
-            log.info("skip %s: already FINISHED as run %s", twin.info.run_name, twin.info.run_id)
-            return {
-                "run_id": twin.info.run_id,
-                "skipped": "true",
-                "diverged": twin.data.tags.get(DIVERGED_TAG) == "true",
-                **twin.data.metrics,
-            }
+            name, summary = twin
+            log.info("skip %s: already FINISHED as run %s", name, summary["run_id"])
+            return summary
     parent = os.environ.get(PARENT_ENV)
     if cfg.tracking.enabled and not parent:
         raise ScratchnetError(f"no sweep parent run (${PARENT_ENV} unset): see the errors above")
     outcome = run(cfg, overrides=overrides, parent_run_id=parent)
     return summarize_outcome(outcome, cfg.tracking.experiment)
+
+
+def finished_twin(cfg: DictConfig) -> tuple[str, dict] | None:
+    """(name, skip summary) of the FINISHED run of this config: from the sweep's one lookup
+    (`sweep.resume`) when it was handed over, else from the store."""
+    key = config_hash(cfg)
+    known = resume.known_twins()
+    if known is not None:
+        return known.get(key)
+    from scratchnet.tracking.sweeps import finished_twin as stored_twin
+    from scratchnet.tracking.sweeps import skip_summary
+
+    run = stored_twin(cfg.tracking.uri, cfg.tracking.experiment, key)
+    return None if run is None else (run.info.run_name, skip_summary(run))

@@ -115,4 +115,5 @@ SWEEP_ID_ENV = "SCRATCHNET_SWEEP_ID"
 # MLflow's log_batch limits per call.
 PARAMS_PER_CALL = 100
 METRICS_PER_CALL = 1000
+MAX_ENTITIES = 1000  # metrics + params + tags in one log_batch call (MLflow's limit)
 MAX_TAG_LENGTH = 5000

@@ -10,7 +10,7 @@ import contextlib
 import math
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from scratchnet.tracking.names import (
     FAILED,
     FINISHED,
     KILLED,
+    MAX_ENTITIES,
     METRICS_PER_CALL,
     PARAMS_PER_CALL,
 )
@@ -47,9 +48,10 @@ def in_chunks(items: Sequence[Metric], size: int = METRICS_PER_CALL) -> Iterator
 class RunRecorder:
     """An open MLflow run; every write holds interrupts until it is done."""
 
-    def __init__(self, client: MlflowClient, run_id: str) -> None:
+    def __init__(self, client: MlflowClient, run_id: str, params: Sequence[Param] = ()) -> None:
         self.client = client
         self.run_id = run_id
+        self._params = list(params)  # sent with the run's first write (one call fewer)
 
     @classmethod
     def start(
@@ -60,21 +62,41 @@ class RunRecorder:
         params: Mapping[str, str],
         tags: Mapping[str, str],
     ) -> "RunRecorder":
-        """Create the run in `experiment` (made if missing) with its tags and masked params."""
+        """Create the run in `experiment` (made if missing) with its tags; its masked params go
+        with its first write (`write`), or when it ends, whichever comes first."""
         with interrupts_deferred():
             client = MlflowClient(tracking_uri=uri)
             experiment_id = get_or_create_experiment(client, uri, experiment)
             run = client.create_run(experiment_id, run_name=name, tags=dict(tags))
-            items = [Param(k, v) for k, v in mask_secrets(params).items()]
-            for i in range(0, len(items), PARAMS_PER_CALL):
-                client.log_batch(run.info.run_id, params=items[i : i + PARAMS_PER_CALL])
-        return cls(client, run.info.run_id)
+        items = [Param(k, v) for k, v in mask_secrets(params).items()]
+        return cls(client, run.info.run_id, items)
+
+    def write(self, metrics: Sequence[Metric] = (), tags: Mapping[str, object] = {}) -> None:
+        """One `log_batch` call with the tags, the params not yet sent and as many metrics as
+        fit (1,000 entities a call, MLflow's limit); the other metrics in further calls."""
+        run_tags = [RunTag(k, str(v)) for k, v in tags.items()]
+        params = self._params[:PARAMS_PER_CALL]
+        fit = MAX_ENTITIES - len(params) - len(run_tags)
+        head, rest = list(metrics[:fit]), metrics[fit:]
+        if head or params or run_tags:
+            with interrupts_deferred():
+                self.client.log_batch(
+                    self.run_id, metrics=head, params=params, tags=run_tags, synchronous=True
+                )
+            self._params = self._params[len(params) :]
+        for chunk in in_chunks(rest):
+            with interrupts_deferred():
+                self.client.log_batch(self.run_id, metrics=chunk, synchronous=True)
+
+    def send_params(self) -> None:
+        """Send the params not yet sent, at most 100 per call (MLflow's limit)."""
+        while self._params:
+            self.write()
 
     def log_metric_batch(self, metrics: Sequence[Metric]) -> None:
         """Send metrics as they are, at most 1,000 per call (MLflow's limit)."""
-        for chunk in in_chunks(metrics):
-            with interrupts_deferred():
-                self.client.log_batch(self.run_id, metrics=chunk, synchronous=True)
+        if metrics:
+            self.write(metrics)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         """Log finite values as metrics at `step`; NaN/inf ones as tags of the same key."""
@@ -98,8 +120,7 @@ class RunRecorder:
 
     def set_tags(self, tags: Mapping[str, object]) -> None:
         """Set tags (values as strings)."""
-        with interrupts_deferred():
-            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        self.write(tags=tags)
 
     def log_files(self, files: Mapping[str, bytes]) -> None:
         """Upload in-memory files (name -> bytes) as artifacts at the run's root."""
@@ -114,7 +135,8 @@ class RunRecorder:
         self.log_files({f"{name}.png": png_bytes(fig) for name, fig in figures.items()})
 
     def end(self, status: str) -> None:
-        """Close the run with `status`."""
+        """Close the run with `status` (its params sent first, if nothing has carried them)."""
+        self.send_params()
         with interrupts_deferred():
             self.client.set_terminated(self.run_id, status=status)
 
@@ -145,9 +167,15 @@ class EpochLogger(Callback):
     hook holds interrupts while it writes.
     """
 
-    def __init__(self, recorder: RunRecorder, flush_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        recorder: RunRecorder,
+        flush_seconds: float = 1.0,
+        final_tags: Callable[[TrainResult], Mapping[str, object]] | None = None,
+    ) -> None:
         self.recorder = recorder
         self.flush_seconds = flush_seconds
+        self.final_tags = final_tags  # how the run ended, sent with its last epochs
         self._pending: list[Metric] = []
         self._last_flush = time.monotonic()
 
@@ -161,11 +189,12 @@ class EpochLogger(Callback):
             self.flush()
 
     def on_train_end(self, result: TrainResult) -> None:
-        self.flush()
+        self.flush(self.final_tags(result) if self.final_tags else {})
 
-    def flush(self) -> None:
-        """Send the buffered epochs (an interrupt waits: the buffer is sent or kept, whole)."""
+    def flush(self, tags: Mapping[str, object] = {}) -> None:
+        """Send the buffered epochs, and `tags` with them (an interrupt waits: the buffer is
+        sent or kept, whole)."""
         with interrupts_deferred():
-            self.recorder.log_metric_batch(self._pending)
+            self.recorder.write(self._pending, tags)
             self._pending = []
             self._last_flush = time.monotonic()

@@ -104,7 +104,8 @@ def run(
     uri = resolve_uri(cfg.tracking.uri)
     tags = run_tags(cfg, data, overrides, parent_run_id)
     with recorded_run(uri, cfg.tracking.experiment, name, flatten(cfg), tags) as recorder:
-        logger = EpochLogger(recorder, cfg.tracking.flush_seconds)
+        # how the run ended goes with its last epochs, in one call
+        logger = EpochLogger(recorder, cfg.tracking.flush_seconds, final_tags=outcome_tags)
         try:
             result = train(net, data, **train_options(cfg), callbacks=[*callbacks, logger])
         finally:  # whatever stops the training, the epochs it reported reach the store
@@ -116,8 +117,7 @@ def run(
 def record_outcome(
     recorder: RunRecorder, cfg: DictConfig, net: TwoLayerNet, result: TrainResult, name: str
 ) -> None:
-    """How the run ended (tags) and the artifacts: resolved config, learning curves, weights."""
-    recorder.set_tags(outcome_tags(result))
+    """The artifacts, in one call: resolved config, weights, learning curves (when asked)."""
     resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
     files = {CONFIG_ARTIFACT: OmegaConf.to_yaml(resolved).encode()}
     if cfg.tracking.log_weights and not result.diverged:
