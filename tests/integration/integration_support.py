@@ -30,7 +30,7 @@ from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 
 SERVER_SCRIPT = REPO / "scripts" / "server.py"
 TINY = ("trainer.epochs=3", "data.train_size=200", "trainer.progress=false")
-ARTIFACTS = ("config.yaml", "learning_curves.png", "weights.npz")
+ARTIFACTS = ("config.yaml", "weights.npz")  # learning_curves.png only with tracking.log_figure
 
 
 def postgres_missing() -> str | None:

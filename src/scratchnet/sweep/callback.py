@@ -42,7 +42,7 @@ class MlflowSweepCallback(HydraCallback):
         try:
             self.twins = resume.look_up(config, check_sweep(config))
             resume.hand_to_jobs(self.twins)
-            if not resume.all_skipped():
+            if resume.all_skips() is None:
                 start_workers(config)
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep

@@ -1,15 +1,18 @@
 """Hydra's basic grid sweeper, checking each batch with one composition per group choice."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
+from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import DictConfig
 
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import compose_job
+
+log = logging.getLogger("scratchnet")
 
 
 @dataclass
@@ -28,15 +31,34 @@ class GridSweeper(BasicSweeper):
     """
 
     def setup(self, *, hydra_context: Any, task_function: Any, config: DictConfig) -> None:
-        """The configured launcher, or this process's when every job is a skip (no workers)."""
+        """The configured launcher, unless every job is a skip (`SkippedJobs`: no workers)."""
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
-        if resume.all_skipped():
-            self.launcher = BasicLauncher()
-            self.launcher.setup(
-                hydra_context=hydra_context, task_function=task_function, config=config
-            )
+        skips = resume.all_skips()
+        if skips is not None:
+            self.launcher = SkippedJobs(skips)  # type: ignore[assignment]
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        if isinstance(self.launcher, SkippedJobs):
+            return  # checked by the sweep's pre-flight check, and nothing is composed again
         composed: dict[tuple[str, ...], DictConfig] = {}
         for overrides in batch:
             compose_job(self.hydra_context.config_loader, self.config, overrides, composed)
+
+
+class SkippedJobs:
+    """Stands in for the launcher when every job of the grid already FINISHED (resume): each
+    job returns its twin's summary, as it would in a worker, without a process or a compose."""
+
+    def __init__(self, skips: Sequence[tuple[str, dict]]) -> None:
+        self.skips = skips
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list:
+        returns = []
+        for number, overrides in enumerate(job_overrides, start=initial_job_idx):
+            name, summary = self.skips[number]
+            log.info("skip %s: already FINISHED as run %s", name, summary["run_id"])
+            returns.append(
+                JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, task_name=name)
+            )
+            returns[-1].return_value = summary
+        return returns

@@ -16,7 +16,7 @@ from scratchnet.config import config_hash
 Twins = dict[str, tuple[str, dict]]  # config hash -> (run name, the job's skip summary)
 
 _TWINS: Twins | None = None  # this process's answer; None: ask the store per job
-_ALL_SKIPPED = False  # in the launching process: every job of the grid is a skip
+_ALL_SKIPS: list[tuple[str, dict]] | None = None  # launching process: every job's twin, in order
 
 
 def look_up(config: DictConfig, jobs: Sequence[DictConfig] | None) -> Twins | None:
@@ -28,14 +28,14 @@ def look_up(config: DictConfig, jobs: Sequence[DictConfig] | None) -> Twins | No
 
     hashes = [config_hash(task_config(job)) for job in jobs]
     twins = finished_twins(config.tracking.uri, config.tracking.experiment, hashes)
-    global _ALL_SKIPPED
-    _ALL_SKIPPED = bool(jobs) and all(h in twins for h in hashes)
+    global _ALL_SKIPS
+    _ALL_SKIPS = [twins[h] for h in hashes] if hashes and set(hashes) <= twins.keys() else None
     return twins
 
 
 def task_config(job: DictConfig) -> DictConfig:
     """A job's config as its task function gets it: without the `hydra` node."""
-    return OmegaConf.masked_copy(job, [str(k) for k in job.keys() if k != "hydra"])
+    return OmegaConf.masked_copy(job, [str(k) for k in job if k != "hydra"])
 
 
 def hand_to_jobs(twins: Twins | None) -> None:
@@ -49,12 +49,13 @@ def known_twins() -> Twins | None:
     return _TWINS
 
 
-def all_skipped() -> bool:
-    """Every job of the grid being launched already FINISHED: no worker needs starting."""
-    return _ALL_SKIPPED
+def all_skips() -> list[tuple[str, dict]] | None:
+    """When every job of the grid being launched already FINISHED: (name, summary) of each
+    job's twin, in launch order (no job needs a process, nor composing again); else None."""
+    return _ALL_SKIPS
 
 
 def forget() -> None:
     """The sweep ended: later sweeps in this process ask afresh."""
-    global _TWINS, _ALL_SKIPPED
-    _TWINS, _ALL_SKIPPED = None, False
+    global _TWINS, _ALL_SKIPS
+    _TWINS, _ALL_SKIPS = None, None
