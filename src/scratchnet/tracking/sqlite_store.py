@@ -7,9 +7,10 @@ the very read transaction it copies) and `PRAGMA quick_check` are done here, and
 """
 
 import contextlib
+import math
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,3 +140,27 @@ def is_mlflow_store(db: Path) -> bool | None:
     except sqlite3.DatabaseError:
         return None
     return found is not None
+
+
+RUNS_PER_QUERY = 500  # SQLite's bound parameters: 999 in old builds
+
+
+def metric_rows(
+    db: Path, run_ids: Sequence[str], keys: Sequence[str]
+) -> list[tuple[str, str, int, int, float]]:
+    """(run_id, key, step, timestamp, value) of every point of `keys` of the runs, read in one
+    query per 500 runs, in `get_metric_history`'s order per run and key (timestamp, step,
+    value), NaN where MLflow stored one (`is_nan`) as MLflow's client returns it."""
+    rows: list[tuple[str, str, int, int, float]] = []
+    marks_k = ",".join("?" * len(keys))
+    with connected(db) as con:
+        for start in range(0, len(run_ids), RUNS_PER_QUERY):
+            chunk = list(run_ids[start : start + RUNS_PER_QUERY])
+            found = con.execute(
+                "SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics"
+                f" WHERE run_uuid IN ({','.join('?' * len(chunk))}) AND key IN ({marks_k})"
+                " ORDER BY run_uuid, key, timestamp, step, value",
+                [*chunk, *keys],
+            )
+            rows += [(r, k, s, t, math.nan if nan else float(v)) for r, k, s, t, v, nan in found]
+    return rows

@@ -31,6 +31,7 @@ from scratchnet.tracking.names import (
     best_final_acc,
     best_min_loss,
 )
+from scratchnet.tracking.reader import metric_points
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
 
 log = logging.getLogger("scratchnet.sweep")
@@ -215,11 +216,12 @@ def summarize(client: MlflowClient, runs: Sequence[Run]) -> SweepSummary:
         key=lambda pair: pair[1],
         default=None,
     )
-    lowest = []
-    for r in ok:
-        history = client.get_metric_history(r.info.run_id, f"{split}_loss")
-        if history:
-            lowest.append((r.info.run_name, min(m.value for m in history)))
+    losses: dict[str, list[float]] = {}
+    for run_id, _, _, _, value in metric_points(
+        client, [r.info.run_id for r in ok], [f"{split}_loss"]
+    ):
+        losses.setdefault(run_id, []).append(value)
+    lowest = [(r.info.run_name, min(losses[r.info.run_id])) for r in ok if r.info.run_id in losses]
     return SweepSummary(
         finished=status.count(FINISHED),
         failed=status.count(FAILED),
