@@ -7,10 +7,11 @@ from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.utils import JobReturn, JobStatus
+from hydra.types import HydraContext
 from omegaconf import DictConfig
 
 from scratchnet.sweep import resume
-from scratchnet.sweep.check import compose_job
+from scratchnet.sweep.check import SharedCompositions, compose_job
 
 log = logging.getLogger("scratchnet")
 
@@ -31,8 +32,13 @@ class GridSweeper(BasicSweeper):
     """
 
     def setup(self, *, hydra_context: Any, task_function: Any, config: DictConfig) -> None:
-        """The configured launcher, unless every job is a skip (`SkippedJobs`: no workers)."""
-        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        """The configured launcher, composing its jobs with `SharedCompositions`; unless every
+        job is a skip (`SkippedJobs`: no workers)."""
+        shared = HydraContext(
+            SharedCompositions(hydra_context.config_loader), hydra_context.callbacks
+        )
+        super().setup(hydra_context=shared, task_function=task_function, config=config)
+        self.hydra_context = hydra_context  # the batch check composes with the real loader
         skips = resume.all_skips()
         if skips is not None:
             self.launcher = SkippedJobs(skips)  # type: ignore[assignment]
