@@ -150,6 +150,8 @@ class SharedCompositions:
         return compose_job(self.loader, master_config, sweep_overrides, composed)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("loader", "token"):  # unpickling: not yet set
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
 
