@@ -3,7 +3,8 @@
 MLflow's client can read an experiment's artifact location and a run's artifact URI but has
 no way to change them, nor to copy a store that is being written, nor to check its pages:
 rewriting artifact locations (in one transaction), the online backup (with counts taken in
-the very read transaction it copies) and `PRAGMA quick_check` are done here, and only here.
+the very read transaction it copies) and `PRAGMA quick_check` are done here, and only here;
+so is reading a sweep's histories in one query (the client reads one run and metric a call).
 """
 
 import contextlib
