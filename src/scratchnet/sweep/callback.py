@@ -40,15 +40,16 @@ class MlflowSweepCallback(HydraCallback):
         """Check every job, look up the FINISHED ones, start the workers (none when every job
         is a skip), open the parent run; Abort on any failure."""
         try:
-            self.twins = resume.look_up(config, check_sweep(config))
-            resume.hand_to_jobs(self.twins)
-            if resume.all_skips() is None:
+            lookup = resume.look_up(config, check_sweep(config))
+            if lookup is None or not lookup.every_job_finished:
                 start_workers(config)
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep
 
                 with interrupts_deferred():  # never a Ctrl-C halfway through creating it
                     self.parent, self.sweep_id = open_sweep(config)
+                self.twins = lookup.link(self.parent) if lookup is not None else None
+            resume.hand_to_jobs(self.twins)
         except USAGE_ERRORS as err:
             raise Abort(one_line(err)) from err
         except Exception as err:

@@ -55,16 +55,16 @@ class SkippedJobs:
     """Stands in for the launcher when every job of the grid already FINISHED (resume): each
     job returns its twin's summary, as it would in a worker, without a process or a compose."""
 
-    def __init__(self, skips: Sequence[tuple[str, dict]]) -> None:
+    def __init__(self, skips: Sequence[resume.Twin]) -> None:
         self.skips = skips
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list:
         returns = []
         for number, overrides in enumerate(job_overrides, start=initial_job_idx):
-            name, summary = self.skips[number]
-            log.info("skip %s: already FINISHED as run %s", name, summary["run_id"])
-            returns.append(
-                JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, task_name=name)
-            )
-            returns[-1].return_value = summary
+            twin = self.skips[number]
+            reused = "" if twin.own else ", reused by this sweep"
+            log.info("skip %s: already FINISHED as run %s%s", twin.name, twin.run_id, reused)
+            done = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
+            done.return_value = dict(twin.summary)
+            returns.append(done)
         return returns

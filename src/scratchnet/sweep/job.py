@@ -1,4 +1,10 @@
-"""A sweep's job: a child run of the sweep's parent, or skipped when already FINISHED."""
+"""A sweep's job: a child run of the sweep's parent, or skipped when already FINISHED.
+
+A config already FINISHED in the experiment (by this sweep before a resume, or by an earlier,
+overlapping sweep) is not trained again: the FINISHED run is linked to this sweep as a reused
+member (tag `scratchnet.member_of.<parent run id>`), so the sweep's report covers it. A grid's
+jobs get the answer from the sweep's one lookup (`sweep.resume`), linked there already.
+"""
 
 import logging
 import os
@@ -19,28 +25,27 @@ def sweep_job(cfg: DictConfig, overrides: Sequence[str]) -> dict:
     validate_config(cfg)
     from scratchnet.tracking.run import run, summarize_outcome  # MLflow: once the values are fine
 
-    if cfg.sweep.resume and cfg.tracking.enabled:
-        twin = finished_twin(cfg)
-        if twin is not None:
-            name, summary = twin
-            log.info("skip %s: already FINISHED as run %s", name, summary["run_id"])
-            return summary
     parent = os.environ.get(PARENT_ENV)
+    if cfg.sweep.resume and cfg.tracking.enabled:
+        twin = finished_twin(cfg, parent)
+        if twin is not None:
+            reused = "" if twin.own else ", reused by this sweep"
+            log.info("skip %s: already FINISHED as run %s%s", twin.name, twin.run_id, reused)
+            return dict(twin.summary)
     if cfg.tracking.enabled and not parent:
         raise ScratchnetError(f"no sweep parent run (${PARENT_ENV} unset): see the errors above")
     outcome = run(cfg, overrides=overrides, parent_run_id=parent)
     return summarize_outcome(outcome, cfg.tracking.experiment)
 
 
-def finished_twin(cfg: DictConfig) -> tuple[str, dict] | None:
-    """(name, skip summary) of the FINISHED run of this config: from the sweep's one lookup
-    (`sweep.resume`) when it was handed over, else from the store."""
+def finished_twin(cfg: DictConfig, parent: str | None) -> resume.Twin | None:
+    """The FINISHED run of this config: from the sweep's one lookup when it was handed over,
+    else from the store (and linked to the sweep as a reused member there)."""
     key = config_hash(cfg)
     known = resume.known_twins()
     if known is not None:
         return known.get(key)
     from scratchnet.tracking.sweeps import finished_twin as stored_twin
-    from scratchnet.tracking.sweeps import skip_summary
 
-    run = stored_twin(cfg.tracking.uri, cfg.tracking.experiment, key)
-    return None if run is None else (run.info.run_name, skip_summary(run))
+    run = stored_twin(cfg.tracking.uri, cfg.tracking.experiment, key, parent)
+    return None if run is None else resume.twin_of(run, parent)
