@@ -25,8 +25,9 @@ def test_the_lookup_finds_the_finished_configs_of_the_grid_only(store_uri):
     recorded(store_uri, "h3", "FINISHED")
     twins = finished_twins(store_uri, "grid", ["h1", "h2", "h4"])
     assert set(twins) == {"h1"}
-    name, summary = twins["h1"]
-    assert name == "h1" and summary["run_id"] == done and summary["val_acc"] == 0.75
+    twin = resume.twin_of(twins["h1"], parent_id=None)
+    assert twin.name == "h1" and twin.run_id == done and not twin.own
+    assert twin.summary["run_id"] == done and twin.summary["val_acc"] == 0.75
 
 
 def test_a_job_handed_the_sweeps_lookup_does_not_open_the_store(tmp_path):
@@ -35,10 +36,11 @@ def test_a_job_handed_the_sweeps_lookup_does_not_open_the_store(tmp_path):
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose("config", [f"tracking.uri=sqlite:///{store}"])
     try:
-        resume.hand_to_jobs({config_hash(cfg): ("r", {"run_id": "x"})})
-        assert finished_twin(cfg) == ("r", {"run_id": "x"})
+        twin = resume.Twin("r", "x", own=True, summary={"run_id": "x"})
+        resume.hand_to_jobs({config_hash(cfg): twin})
+        assert finished_twin(cfg, parent="p") == twin
         resume.hand_to_jobs({})
-        assert finished_twin(cfg) is None
+        assert finished_twin(cfg, parent="p") is None
     finally:
         resume.forget()
     assert not store.parent.exists()  # the job never opened (nor created) the store
