@@ -39,7 +39,7 @@ def twin_of(run: Any, parent_id: str | None) -> Twin:
     """A FINISHED MLflow run as a job's twin in the sweep `parent_id`."""
     from scratchnet.tracking.sweeps import skip_summary
 
-    own = run.data.tags.get(PARENT_TAG) == parent_id
+    own = parent_id is not None and run.data.tags.get(PARENT_TAG) == parent_id
     return Twin(run.info.run_name, run.info.run_id, own, skip_summary(run))
 
 
