@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         thresholds = parse_thresholds(args.threshold)
         with store_errors():
             report = build_report(
-                open_client(args.tracking_uri),
+                open_client(args.tracking_uri, reap=not args.no_write),
                 args.experiment,
                 args.sweep,
                 args.out,

@@ -189,16 +189,19 @@ def get_or_create_experiment(client: MlflowClient, uri: str, name: str) -> str:
         return found.experiment_id
 
 
-def open_client(uri: str | None = None, check_integrity: bool = True) -> MlflowClient:
+def open_client(
+    uri: str | None = None, check_integrity: bool = True, reap: bool = False
+) -> MlflowClient:
     """A client on an existing store `uri` (default: `core.paths.default_tracking_uri`); a
     missing SQLite file is an error (reading never creates a store), and so is a damaged one
     (`check_integrity`). A moved SQLite store is relocated, a copy refused (`tracking.follow`),
     before anything reads or writes its artifacts; one that cannot be written is opened
-    read-only as it is (`writable` says which)."""
+    read-only as it is (`writable` says which). With `reap`, runs a dead process left RUNNING
+    are ended FAILED (`tracking.reaper`) in a store that can be written."""
     uri = tracking_uri(uri)
     db = sqlite_path(uri)
     if db is None:
-        return MlflowClient(tracking_uri=uri)
+        return _reaped(MlflowClient(tracking_uri=uri), reap)
     if not db.is_file():
         raise StoreError(f"no tracking store at {db} (tracking URI {uri})")
     if check_integrity:
@@ -207,6 +210,14 @@ def open_client(uri: str | None = None, check_integrity: bool = True) -> MlflowC
         return MlflowClient(tracking_uri=mlflow_read_only_uri(db))
     client = MlflowClient(tracking_uri=uri)
     follow_store(db, client)
+    return _reaped(client, reap)
+
+
+def _reaped(client: MlflowClient, reap: bool) -> MlflowClient:
+    if reap:
+        from scratchnet.tracking.reaper import reap_dead_runs
+
+        reap_dead_runs(client)
     return client
 
 

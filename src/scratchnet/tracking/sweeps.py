@@ -12,6 +12,7 @@ from mlflow.entities import Metric, Param, Run, RunTag
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
+from scratchnet.core.liveness import ALIVE, current_owner
 from scratchnet.tracking.names import (
     CONFIG_HASH_TAG,
     DIVERGED_TAG,
@@ -19,6 +20,7 @@ from scratchnet.tracking.names import (
     FAILURE_TAG,
     FINISHED,
     KILLED,
+    OWNER_TAG,
     PARENT_TAG,
     RUNNING,
     STUDY_DESCRIPTION_TAG,
@@ -31,6 +33,7 @@ from scratchnet.tracking.names import (
     best_final_acc,
     best_min_loss,
 )
+from scratchnet.tracking.reaper import judge, reap_dead_runs
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
 
 log = logging.getLogger("scratchnet.sweep")
@@ -46,9 +49,11 @@ class SweepParent:
 
 
 def open_experiment(uri: str | None, experiment: str) -> tuple[MlflowClient, str]:
-    """A client on the store (created if new) and the experiment's id (created if missing)."""
+    """A client on the store (created if new) and the experiment's id (created if missing);
+    runs that a dead process left RUNNING anywhere in the store are ended FAILED first."""
     uri = resolve_uri(uri)
     client = MlflowClient(tracking_uri=uri)
+    reap_dead_runs(client)
     return client, get_or_create_experiment(client, uri, experiment)
 
 
@@ -77,6 +82,7 @@ def create_parent(
         SWEEP_ID_TAG: sid,
         STUDY_TAG: name,
         STUDY_DESCRIPTION_TAG: description,
+        OWNER_TAG: current_owner().encode(),
     }
     run = client.create_run(experiment_id, run_name=f"sweep {name} {sid[:8]}", tags=tags)
     client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in definition.items()])
@@ -84,8 +90,11 @@ def create_parent(
 
 
 def resume_parent(client: MlflowClient, experiment_id: str, parent_id: str) -> list[str]:
-    """Reopen a sweep's parent; its children left RUNNING by the earlier attempt become FAILED."""
-    dead = mark_dead_runs_failed(client, children(client, experiment_id, parent_id))
+    """Reopen a sweep's parent; its children left RUNNING by the earlier attempt become FAILED,
+    unless their process is provably alive (`tracking.reaper`)."""
+    runs = children(client, experiment_id, parent_id)
+    dead = mark_dead_runs_failed(client, [r for r in runs if judge(r).state != ALIVE])
+    client.set_tag(parent_id, OWNER_TAG, current_owner().encode())
     client.update_run(parent_id, status=RUNNING)
     return dead
 
