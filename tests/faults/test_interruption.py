@@ -99,21 +99,25 @@ def test_ctrl_c_in_a_terminal_ends_a_parallel_sweep_killed_with_its_epochs_kept(
         assert epochs_logged(client, child) >= before[child.info.run_id]
 
 
-def test_a_sigkilled_worker_fails_its_run_at_the_sweep_end_and_resume_finishes_each_once(
+def test_a_sigkilled_worker_fails_its_run_its_siblings_end_killed_and_resume_finishes_each_once(
     tmp_path: Path,
 ) -> None:
     store_uri = ready_store(tmp_path)
     client = MlflowClient(tracking_uri=store_uri)
     grid = (*PARALLEL, *FINITE, "seed=0,1")
     with started(store_uri, *grid, cwd=tmp_path, multirun=True) as proc:
-        wait_for("two jobs running", lambda: running_children(client, 2, 2))
-        os.kill(loky_workers(proc.pid)[0], signal.SIGKILL)
+        running = wait_for("two jobs running", lambda: running_children(client, 2, 2))
+        by_pid = {victim_pid(r): r.info.run_name for r in running}
+        dead_pid = loky_workers(proc.pid)[0]
+        os.kill(dead_pid, signal.SIGKILL)
         assert proc.wait(timeout=120) == 1  # a crash, shown with its traceback
     assert "TerminatedWorkerError" in stderr_of(tmp_path)
     (parent,), children = split(all_runs(client))
     assert parent.info.status == "FAILED"
-    assert "RUNNING" not in {c.info.status for c in children}
-    assert "FAILED" in {c.info.status for c in children}
+    status = {victim_pid(c): c.info.status for c in children}
+    assert status == {pid: "FAILED" if pid == dead_pid else "KILLED" for pid in by_pid}
+    (sibling,) = [c for c in children if c.info.status == "KILLED"]
+    assert f"pid {dead_pid} (run {by_pid[dead_pid]!r})" in sibling.data.tags["scratchnet.failure"]
 
     done = train(store_uri, *grid, cwd=tmp_path, multirun=True)
     assert done.returncode == 0, done.stderr[-3000:]

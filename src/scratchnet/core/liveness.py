@@ -92,6 +92,12 @@ def parse_owner(text: str | None) -> Owner | None:
         return None
 
 
+def is_running(pid: int) -> bool:
+    """Whether process `pid` exists on this machine and has not exited (not a zombie)."""
+    fields = _stat(pid)
+    return bool(fields) and fields[0] not in ("Z", "X")
+
+
 def pid_state(owner: Owner) -> str:
     """On this machine: ALIVE when its pid runs the process that started then, else DEAD."""
     fields = _stat(owner.pid)

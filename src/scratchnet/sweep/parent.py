@@ -86,5 +86,7 @@ def hand_to_jobs(parent_id: str, sid: str) -> None:
 
 def close_sweep(parent: SweepParent, status: str) -> None:
     """End the sweep with `status` (its summary logged) and forget it."""
-    end_sweep(parent, status)
+    from scratchnet.sweep.casualties import killed_by_launcher
+
+    end_sweep(parent, status, killed_by_launcher())
     registry.forget(parent.run_id)

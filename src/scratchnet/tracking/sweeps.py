@@ -5,14 +5,14 @@ is what it asks of MLflow.
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mlflow.entities import Metric, Param, Run, RunTag
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
-from scratchnet.core.liveness import ALIVE, current_owner
+from scratchnet.core.liveness import ALIVE, current_owner, parse_owner
 from scratchnet.tracking.names import (
     CONFIG_HASH_TAG,
     DIVERGED_TAG,
@@ -150,6 +150,24 @@ def mark_interrupted_runs_killed(client: MlflowClient, runs: Iterable[Run]) -> l
     return _end_running(client, runs, KILLED, "still RUNNING when its sweep was stopped")
 
 
+def end_casualties(client: MlflowClient, runs: Sequence[Run], killed: Collection[int]) -> list[str]:
+    """End the runs left RUNNING: KILLED if the launcher killed their process (`killed` pids),
+    naming the worker that died first; FAILED otherwise."""
+    running = [r for r in runs if r.info.status == RUNNING]
+    stopped = [r for r in running if owner_pid(r) in killed]
+    died = [r for r in running if r not in stopped]
+    failed = mark_dead_runs_failed(client, died)
+    culprits = ", ".join(f"pid {owner_pid(r)} (run {r.info.run_name!r})" for r in died)
+    why = f"the sweep's launcher killed its worker when another worker died: {culprits or '?'}"
+    return failed + _end_running(client, stopped, KILLED, why)
+
+
+def owner_pid(run: Run) -> int | None:
+    """The pid of the process that ran `run`, from its owner tag."""
+    owner = parse_owner(run.data.tags.get(OWNER_TAG))
+    return owner.pid if owner else None
+
+
 @dataclass(frozen=True)
 class SweepSummary:
     """Counts by outcome and the best runs, as logged on the parent at the sweep's end.
@@ -214,12 +232,15 @@ def log_summary(client: MlflowClient, parent_id: str, summary: SweepSummary) -> 
     client.log_batch(parent_id, metrics=metrics, tags=tags)
 
 
-def end_sweep(parent: SweepParent, status: str) -> SweepSummary:
+def end_sweep(
+    parent: SweepParent, status: str, killed_by_launcher: Collection[int] = ()
+) -> SweepSummary:
     """Close the sweep: children left RUNNING ended, the summary logged, the parent `status`.
 
     After Ctrl-C (`KILLED`) the children still RUNNING were stopped with the sweep (KILLED);
-    otherwise no job can be running any more, so they died (FAILED). Interrupts wait until
-    it is done.
+    otherwise no job can be running any more: those whose process the launcher killed (the
+    pids `killed_by_launcher`, after a sibling's worker died) were interrupted (KILLED), the
+    others died (FAILED). Interrupts wait until it is done.
     """
     client, parent_id = parent.client, parent.run_id
     with interrupts_deferred():
@@ -227,7 +248,7 @@ def end_sweep(parent: SweepParent, status: str) -> SweepSummary:
         if status == KILLED:
             dead = mark_interrupted_runs_killed(client, runs)
         else:
-            dead = mark_dead_runs_failed(client, runs)
+            dead = end_casualties(client, runs, killed_by_launcher)
         if dead:
             runs = children(client, parent.experiment_id, parent_id)
         summary = summarize(client, runs)
