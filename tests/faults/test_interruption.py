@@ -11,6 +11,7 @@ import pytest
 from faults_support import (
     EXIT_INTERRUPTED,
     epochs_logged,
+    leases,
     loky_workers,
     ready_store,
     running_children,
@@ -145,11 +146,13 @@ def test_a_sweep_killed_outright_is_repaired_when_it_resumes(
     (parent,), children = split(all_runs(client))
     assert parent.info.status == "RUNNING"  # nobody was left to close anything
     assert [c.info.status for c in children] == ["RUNNING"]
+    assert len(leases(client)) == 1  # its owner is dead: the lease has expired
 
     done = train(store_uri, *grid, cwd=tmp_path, multirun=True)
     assert done.returncode == 0, done.stderr[-3000:]
     (parent,), children = split(all_runs(client))
     assert parent.info.status == "FINISHED"
+    assert leases(client) == []
     dead = client.get_run(victim.info.run_id)
     assert dead.info.status == "FAILED"
     assert f"its process (pid {victim_pid(victim)} on host" in dead.data.tags["scratchnet.failure"]

@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 
 from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
-from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
+from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.workers import start_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
@@ -42,8 +42,7 @@ class MlflowSweepCallback(HydraCallback):
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep
 
-                with interrupts_deferred():  # never a Ctrl-C halfway through creating it
-                    self.parent, self.sweep_id = open_sweep(config)
+                self.parent, self.sweep_id = open_sweep(config)  # defers Ctrl-C where needed
         except USAGE_ERRORS as err:
             raise Abort(one_line(err)) from err
         except Exception as err:
