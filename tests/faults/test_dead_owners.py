@@ -8,7 +8,15 @@ import signal
 from pathlib import Path
 
 import pytest
-from faults_support import epochs_logged, ready_store, started, stderr_of, train, wait_for
+from faults_support import (
+    epochs_logged,
+    ready_store,
+    running_children,
+    started,
+    stderr_of,
+    train,
+    wait_for,
+)
 from mlflow.tracking import MlflowClient
 
 from harness import all_runs, run_cli
@@ -22,6 +30,7 @@ from scratchnet.core.liveness import (
     owner_state,
     parse_owner,
 )
+from scratchnet.tracking.names import VERDICT_TAG
 
 ENDLESS = ("trainer.epochs=100000", "data.train_size=200", "tracking.flush_seconds=0")
 NOW_MS = 1_800_000_000_000
@@ -77,27 +86,45 @@ def test_a_sigkilled_run_is_ended_failed_by_the_next_run(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_a_report_ends_a_crashed_run_failed_and_leaves_a_live_one_alone(tmp_path: Path) -> None:
-    """A SIGSEGV inside the interpreter (issue 18, case 11) leaves its run like a SIGKILL."""
+def test_a_report_during_a_sweep_reads_whole_epochs_ends_a_crashed_run_and_spares_live_ones(
+    tmp_path: Path,
+) -> None:
+    """A SIGSEGV inside the interpreter (issue 18, case 11) leaves its run like a SIGKILL; the
+    report reaps it, and reports the live sweep's runs as live, none diverged, none written."""
     store_uri = ready_store(tmp_path)
     client = MlflowClient(tracking_uri=store_uri)
     folders = [tmp_path / "crash", tmp_path / "live"]
     for folder in folders:
         folder.mkdir()
+    live_sweep = ("tracking.experiment=live", "seed=0,1")
     with (
         started(store_uri, *ENDLESS, "tracking.experiment=crash", cwd=folders[0]) as crash,
-        started(store_uri, *ENDLESS, "tracking.experiment=live", cwd=folders[1]) as live,
+        started(store_uri, *ENDLESS, *live_sweep, cwd=folders[1], multirun=True) as live,
     ):
-        wait_for("two runs", lambda: len(all_runs(client)) == 2)
+        wait_for("a live child", lambda: running_children(client, 1, 5))
+        wait_for("the crash run", lambda: len(all_runs(client)) == 3)
         os.kill(crash.pid, signal.SIGSEGV)
         assert crash.wait(timeout=60) == -signal.SIGSEGV
+        out = tmp_path / "report"
         done = run_cli(
-            "scratchnet-report", "--tracking-uri", store_uri, "--experiment", "live", cwd=tmp_path
+            "scratchnet-report",
+            "--tracking-uri",
+            store_uri,
+            "--experiment",
+            "live",
+            "--out",
+            str(out),
+            cwd=tmp_path,
         )
-        by_experiment = {
-            client.get_experiment(r.info.experiment_id).name: r.info.status
-            for r in all_runs(client)
-        }
+        runs = all_runs(client)
         assert live.poll() is None, stderr_of(folders[1])[-2000:]
-    assert by_experiment == {"crash": "FAILED", "live": "RUNNING"}
-    assert "marked 1 runs FAILED whose process is gone" in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "marked 1 runs FAILED whose process is gone" in done.stderr
+    statuses = sorted(
+        (client.get_experiment(r.info.experiment_id).name, r.info.status) for r in runs
+    )
+    assert statuses == [("crash", "FAILED"), ("live", "RUNNING"), ("live", "RUNNING")]
+    report = (out / "report.md").read_text()
+    assert "1 runs are live (RUNNING, still training)" in report
+    assert "not finite" not in report and "diverged" not in done.stderr
+    assert all(VERDICT_TAG not in r.data.tags for r in runs)

@@ -48,6 +48,7 @@ from scratchnet.report.markup import (
 )
 from scratchnet.tracking.frames import SweepData
 from scratchnet.tracking.names import (
+    RUNNING,
     STUDY_TAG,
     SWEEP_GRID_SIZE,
     SWEEP_ID_TAG,
@@ -62,11 +63,18 @@ def header_blocks(data: SweepData) -> list[Block]:
     s, runs = data.sweep, data.runs
     statuses = runs["status"].value_counts().sort_index()
     counts = ", ".join(f"{n} {status}" for status, n in statuses.items())
+    live = int(statuses.get(RUNNING, 0))
+    note = (
+        f" {live} runs are live (RUNNING, still training): shown with the whole epochs logged "
+        "so far, and no diagnosis is written onto them."
+        if live
+        else ""
+    )
     return [
         Heading(1, f"Overfitting report: {s.experiment}"),
         Para(
             f"Sweep {s.short_id} (parent run {s.run_id}, {s.name!r}), {s.status}, "
-            f"started {utc(s.start_time)}. {len(runs)} child runs: {counts}."
+            f"started {utc(s.start_time)}. {len(runs)} child runs: {counts}.{note}"
         ),
     ]
 
