@@ -1,0 +1,93 @@
+"""Stores that cannot be written or are damaged: a read-only store (an archive, a read-only
+mount) in WAL mode can be reported on; training into it is one line. A store with bytes
+overwritten mid-file is never written to: training and reports refuse it in one line saying
+how to recover, and never exit 0."""
+
+import contextlib
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faults_support import PROG, error_line, ready_store, train
+from mlflow.tracking import MlflowClient
+
+from harness import run_cli
+from scratchnet.tracking.synthetic import FakeRun, curve, log_sweep
+
+pytestmark = pytest.mark.slow
+REPORT = "scratchnet-report"
+
+
+def small_sweep_store(tmp_path: Path) -> Path:
+    """A store with one finished two-run sweep (experiment `e`), in WAL mode."""
+    uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("e")
+    params = {"trainer.lr": "0.1", "model.hidden_size": "10", "seed": "0"}
+    runs = [FakeRun(f"run {i}", {**params, "seed": str(i)}, curve(30)) for i in range(2)]
+    log_sweep(client, exp, runs)
+    db = Path(uri.removeprefix("sqlite:///"))
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        assert con.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    return db
+
+
+@contextlib.contextmanager
+def read_only_mount(folder: Path, at: Path) -> Iterator[Path]:
+    """`folder` bind-mounted read-only at `at` (root only); skips the test where not allowed."""
+    at.mkdir()
+    steps = [["mount", "--bind", str(folder), str(at)], ["mount", "-o", "remount,bind,ro", str(at)]]
+    for step in steps:
+        if subprocess.run(step, capture_output=True).returncode != 0:
+            subprocess.run(["umount", str(at)], capture_output=True)
+            pytest.skip("a read-only bind mount needs root with CAP_SYS_ADMIN")
+    try:
+        yield at
+    finally:
+        subprocess.run(["umount", str(at)], check=True)
+
+
+def report(db: Path, out: Path, *flags: str) -> subprocess.CompletedProcess:
+    args = ["--tracking-uri", f"sqlite:///{db}", "--experiment", "e", "--out", str(out)]
+    return run_cli(REPORT, *args, *flags, cwd=out.parent)
+
+
+def test_a_read_only_store_in_wal_mode_is_reported_on_and_not_trained_into(
+    tmp_path: Path,
+) -> None:
+    db = small_sweep_store(tmp_path)
+    before = db.read_bytes()
+    with read_only_mount(db.parent, tmp_path / "archive") as archive:
+        done = report(archive / db.name, tmp_path / "out", "--no-write")
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "2 child runs" in (tmp_path / "out" / "report.md").read_text()
+        line = error_line(train(f"sqlite:///{archive / db.name}", "trainer.epochs=1", cwd=tmp_path))
+        assert "not writable" in line
+    assert db.read_bytes() == before
+
+
+def damage(db: Path) -> None:
+    """Overwrite the middle page of the file with garbage (a disk or a copy gone wrong)."""
+    pages = db.stat().st_size // 4096
+    with db.open("r+b") as f:
+        f.seek(pages // 2 * 4096)
+        f.write(b"\xa5" * 4096)
+
+
+def test_a_damaged_store_is_refused_in_one_line_by_training_and_reports(tmp_path: Path) -> None:
+    db = small_sweep_store(tmp_path)
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    damage(db)
+    damaged = db.read_bytes()
+    trained = train(f"sqlite:///{db}", "trainer.epochs=1", cwd=tmp_path)
+    line = trained.stderr.strip().splitlines()
+    assert trained.returncode != 0 and len(line) == 1, trained.stderr[-2000:]
+    assert line[0].startswith(f"{PROG}: error: ") and "is damaged (PRAGMA quick_check" in line[0]
+    assert "nothing was written" in line[0] and "backup" in line[0]
+    reported = report(db, tmp_path / "out")
+    assert reported.returncode != 0
+    assert "is damaged (PRAGMA quick_check" in reported.stderr.strip().splitlines()[-1]
+    assert db.read_bytes() == damaged
