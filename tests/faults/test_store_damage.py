@@ -60,9 +60,11 @@ def test_a_read_only_store_in_wal_mode_is_reported_on_and_not_trained_into(
     db = small_sweep_store(tmp_path)
     before = db.read_bytes()
     with read_only_mount(db.parent, tmp_path / "archive") as archive:
-        done = report(archive / db.name, tmp_path / "out", "--no-write")
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert "2 child runs" in (tmp_path / "out" / "report.md").read_text()
+        for flags in (["--no-write"], []):
+            done = report(archive / db.name, tmp_path / "out", *flags)
+            assert done.returncode == 0, done.stderr[-2000:]
+            assert "2 child runs" in (tmp_path / "out" / "report.md").read_text()
+        assert "the tracking store is read-only: nothing is written back" in done.stderr
         line = error_line(train(f"sqlite:///{archive / db.name}", "trainer.epochs=1", cwd=tmp_path))
         assert "not writable" in line
     assert db.read_bytes() == before

@@ -89,17 +89,22 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     def entry() -> None:
         from scratchnet.report.build import build_report  # matplotlib only once args are fine
-        from scratchnet.tracking.store import open_client, store_errors
+        from scratchnet.tracking.store import open_client, store_errors, writable
 
         thresholds = parse_thresholds(args.threshold)
+        write = not args.no_write and writable(args.tracking_uri)
+        if write != (not args.no_write):
+            print(
+                f"{PROG}: the tracking store is read-only: nothing is written back", file=sys.stderr
+            )
         with store_errors():
             report = build_report(
-                open_client(args.tracking_uri, reap=not args.no_write),
+                open_client(args.tracking_uri, reap=write),
                 args.experiment,
                 args.sweep,
                 args.out,
                 thresholds,
-                write=not args.no_write,
+                write=write,
                 progress=lambda msg: print(f"{PROG}: {msg}", file=sys.stderr),
             )
         html = report.out_dir / "report.html"
