@@ -93,3 +93,41 @@ def test_a_damaged_store_is_refused_in_one_line_by_training_and_reports(tmp_path
     assert reported.returncode != 0
     assert "is damaged (PRAGMA quick_check" in reported.stderr.strip().splitlines()[-1]
     assert db.read_bytes() == damaged
+
+
+@contextlib.contextmanager
+def tiny_disk(at: Path, size_kb: int) -> Iterator[Path]:
+    """A tmpfs of `size_kb` at `at` (root only); skips the test where not allowed."""
+    at.mkdir()
+    mounted = ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(at)]
+    if subprocess.run(mounted, capture_output=True).returncode != 0:
+        pytest.skip("a tmpfs mount needs root with CAP_SYS_ADMIN")
+    try:
+        yield at
+    finally:
+        subprocess.run(["umount", str(at)], check=True)
+
+
+def test_a_full_disk_is_one_line_whole_epochs_and_the_run_failed_saying_why(
+    tmp_path: Path,
+) -> None:
+    template = Path(ready_store(tmp_path).removeprefix("sqlite:///"))
+    with tiny_disk(tmp_path / "disk", template.stat().st_size // 1024 + 600) as disk:
+        (disk / "mlflow.db").write_bytes(template.read_bytes())
+        uri = f"sqlite:///{disk / 'mlflow.db'}"
+        cheap = ("data.train_size=50", "trainer.batch_size=50", "model.hidden_size=5")
+        done = train(uri, "trainer.epochs=100000", *cheap, cwd=tmp_path)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode != 0 and len(lines) == 1, done.stderr[-3000:]
+        assert f"the tracking store {uri} has no space left on its device" in lines[0]
+        with contextlib.closing(
+            sqlite3.connect(f"file:{disk / 'mlflow.db'}?mode=ro", uri=True)
+        ) as con:
+            statuses = con.execute("SELECT status FROM runs").fetchall()
+            per_epoch = con.execute(
+                "SELECT DISTINCT n FROM (SELECT COUNT(*) AS n FROM metrics GROUP BY run_uuid, step)"
+            ).fetchall()
+            why = con.execute("SELECT value FROM tags WHERE key = 'scratchnet.failure'").fetchall()
+    assert statuses == [("FAILED",)]
+    assert len(per_epoch) == 1  # every epoch stored with all of its metrics, or not at all
+    assert why == [("no space left on the tracking store's device",)]
