@@ -20,7 +20,8 @@ def sweep_job(cfg: DictConfig, overrides: Sequence[str]) -> dict:
     from scratchnet.tracking.sweeps import finished_twin
 
     if cfg.sweep.resume and cfg.tracking.enabled:
-        twin = finished_twin(cfg.tracking.uri, cfg.tracking.experiment, config_hash(cfg))
+        t = cfg.tracking
+        twin = finished_twin(t.uri, t.experiment, config_hash(cfg), t.server_wait_seconds)
         if twin is not None:
             log.info("skip %s: already FINISHED as run %s", twin.info.run_name, twin.info.run_id)
             return {

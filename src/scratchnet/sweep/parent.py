@@ -67,7 +67,8 @@ def definition(
 def open_sweep(config: DictConfig) -> tuple[SweepParent, str]:
     """Hold the sweep's lease, then resume the parent of its definition or create one; hand it
     to the jobs."""
-    client, experiment_id = open_experiment(config.tracking.uri, config.tracking.experiment)
+    t = config.tracking
+    client, experiment_id = open_experiment(t.uri, t.experiment, t.server_wait_seconds)
     overrides = list(config.hydra.overrides.task)
     params = sweeper_params(config)
     sid = sweep_id(config.tracking.experiment, overrides, params)

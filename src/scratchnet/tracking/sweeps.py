@@ -48,10 +48,13 @@ class SweepParent:
     run_id: str
 
 
-def open_experiment(uri: str | None, experiment: str) -> tuple[MlflowClient, str]:
-    """A client on the store (created if new) and the experiment's id (created if missing);
-    runs that a dead process left RUNNING anywhere in the store are ended FAILED first."""
-    uri = resolve_uri(uri)
+def open_experiment(
+    uri: str | None, experiment: str, server_wait: float = 0.0
+) -> tuple[MlflowClient, str]:
+    """A client on the store (created if new; a server waited for up to `server_wait` s) and
+    the experiment's id (created if missing); runs that a dead process left RUNNING anywhere in
+    the store are ended FAILED first."""
+    uri = resolve_uri(uri, server_wait)
     client = MlflowClient(tracking_uri=uri)
     reap_dead_runs(client)
     return client, get_or_create_experiment(client, uri, experiment)
@@ -118,9 +121,12 @@ def find_finished(client: MlflowClient, experiment_id: str, config_hash: str) ->
     return found[0] if found else None
 
 
-def finished_twin(uri: str | None, experiment: str, config_hash: str) -> Run | None:
-    """A FINISHED run in `experiment` that computed exactly this config, if any."""
-    client = MlflowClient(tracking_uri=resolve_uri(uri))
+def finished_twin(
+    uri: str | None, experiment: str, config_hash: str, server_wait: float = 0.0
+) -> Run | None:
+    """A FINISHED run in `experiment` that computed exactly this config, if any (a job's
+    check: its launcher checked the store's integrity; a server is waited for)."""
+    client = MlflowClient(tracking_uri=resolve_uri(uri, server_wait, check_integrity=False))
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
