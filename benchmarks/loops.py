@@ -22,9 +22,11 @@ HIDDEN, LR, BATCH, INIT_STD = 50, 0.1, 100, 0.01
 Epochs = Iterator[None]
 
 
-def initial_net(data: Dataset, seed: int = 0, dtype: type = np.float32) -> TwoLayerNet:
-    """The chapter's net: W = 0.01 N(0, 1), zero biases."""
-    return TwoLayerNet(data.input_size, HIDDEN, data.num_classes, INIT_STD, seed=seed, dtype=dtype)
+def initial_net(data: Dataset, seed: int = 0, dtype: type = np.float32, **levers) -> TwoLayerNet:
+    """The chapter's net: W = 0.01 N(0, 1), zero biases (and any lever: dropout_ratio, ...)."""
+    return TwoLayerNet(
+        data.input_size, HIDDEN, data.num_classes, INIT_STD, seed=seed, dtype=dtype, **levers
+    )
 
 
 # ---------------------------------------------------------------- scratchnet, public API
@@ -251,6 +253,7 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
 
     Uses the same stepper, evaluator and thread settings as `scratchnet.training.train`.
     """
+    from scratchnet.nn import SGD
     from scratchnet.training import batch_indices, make_plan
     from scratchnet.training.blas import (
         EVAL_BLOCK_ROWS,
@@ -262,7 +265,7 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
     from scratchnet.training.steps import FastStepper
 
     net = initial_net(data, seed)
-    stepper = FastStepper(net, data, LR)
+    stepper = FastStepper(net, data, SGD(LR))
     evaluator = BlockEvaluator(net, data, default_eval_threads(), EVAL_BLOCK_ROWS, snapshot=False)
     rng = np.random.default_rng(seed)
     plan = make_plan(data.train_size, BATCH, epochs=1)

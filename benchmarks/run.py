@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.run            # full run; rewrites benchmarks/README.md
     .venv/bin/python -m benchmarks.run --quick    # smoke test: MNIST subset, fewer repetitions
+    .venv/bin/python -m benchmarks.run --levers-only   # optimizers, dropout, decay vs plain SGD
 
 Epoch figures are measured side by side: every contender runs one epoch in turn, round
 after round, so a busy neighbour slows them all alike; each figure is min/median/max over
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from benchmarks import limits, loops, system
+from benchmarks import levers, limits, loops, system
 from scratchnet.data import load_dataset
 from scratchnet.training.blas import EVAL_BLOCK_ROWS, STEP_BLAS_THREADS, default_eval_threads
 
@@ -102,6 +103,7 @@ def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
     contenders["scikit-learn MLPClassifier"] = loops.sklearn_epochs(data)
     contenders["scratchnet updates only"] = loops.scratchnet_phase_epochs(data, "steps")
     contenders["scratchnet evaluation only"] = loops.scratchnet_phase_epochs(data, "eval")
+    contenders |= levers.lever_contenders(data)
     shapes = limits.epoch_shapes(data, pool)
     records: dict[str, dict[str, list[float]]] = {label: {} for label in limits.SETTINGS}
     for label in limits.SETTINGS:
@@ -125,6 +127,7 @@ def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
         "matmul limit, BLAS default": "the epoch's products alone",
         f"matmul limit, {limits.CORES} threads x 1": "evaluation blocks over threads",
     }
+    notes |= {row: LEVER_NOTE for row in levers.LEVER_ROWS}
     rows = [Row(name, measured[name], note=notes.get(name, "")) for name in contenders]
 
     found = limits.summarize(shapes, records)
@@ -144,6 +147,18 @@ def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
         for x in found
     ]
     return rows, {"torch": torch_version or "", "limit": best, "detail": "\n".join(detail)}
+
+
+LEVER_NOTE = "train()'s updates with this lever (FastStepper), no evaluation; see Targets"
+
+
+def lever_only(data, args) -> None:
+    """`--levers-only`: the lever rows alone, side by side, and their targets."""
+    contenders = levers.lever_contenders(data)
+    print(f"levers: {len(contenders)} contenders, {args.warmup} + {args.reps} rounds")
+    measured = interleave(contenders, args.warmup, args.reps, {})
+    print("\n" + levers.lever_table(measured) + "\n")
+    print("\n".join(levers.lever_verdicts({k: float(np.median(v)) for k, v in measured.items()})))
 
 
 # ---------------------------------------------------------------- MLflow overhead
@@ -346,6 +361,7 @@ def verdicts(rows: dict[str, Row], book: float, torch_best: float, limit: float)
         f"- epoch vs the matmul limit: {ratio:.2f}x (target <= {TARGETS['limit']}): "
         + verdict(ratio, TARGETS["limit"])
     )
+    out += levers.lever_verdicts({name: r.median for name, r in rows.items()})
     base = rows.get("scratchnet train(), runs of epochs")
     for name, r in rows.items():
         if "callback_share" in r.extra and base is not None:
@@ -407,6 +423,12 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   and without, alternating; the time spent inside the callback (its epoch reports after
   epoch 0 and its final flush; not the run's set-up) is measured directly and given as a
   share of the run's time.
+- **The levers' rows** (`updates only, <optimizer or lever>`; `--levers-only` runs just
+  them) time `train()`'s updates with each optimizer (at the book's lr), with dropout 0.5 and
+  with weight decay 0.01, side by side with plain SGD's updates in the same rounds; the
+  targets are ratios of median epochs to plain SGD's: Adam <= 1.3x, dropout <= 1.3x, weight
+  decay <= 1.1x. `SGD through update()` is plain SGD with the fast path's fold switched off
+  (the gradients computed, then `SGD.update`): what folding lr into dL/da2 saves.
 - **Peak RSS, start-up, sweeps** come from fresh subprocesses (`os.wait4`'s `ru_maxrss`;
   launch to the progress bar's first epoch-0 report; `scratchnet-train -m` wall time). The
   sweeps are the `lr_batch_hidden` study (27 runs on digits, 100 epochs each) through Hydra's
@@ -456,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-system", action="store_true", help="no subprocess rows")
     parser.add_argument("--skip-sweep", action="store_true", help="no sweep rows")
     parser.add_argument(
+        "--levers-only", action="store_true", help="only the optimizer/dropout/decay rows"
+    )
+    parser.add_argument(
         "--readme",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -483,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     root = str(args.mnist) if args.dataset == "mnist" else None
     data = load_dataset(args.dataset, root=root, train_size=args.train_size)
     print(f"data: {data!r}")
+    if args.levers_only:
+        lever_only(data, args)
+        return 0
 
     with ThreadPoolExecutor(limits.CORES) as pool:
         rows, meta = epoch_rows(data, args, pool)

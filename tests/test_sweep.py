@@ -13,11 +13,13 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.plugins import Plugins
 from hydra.errors import ConfigCompositionException
 from hydra.types import HydraContext, RunMode
+from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from harness import BIN, all_runs, run_cli
 from scratchnet.config import register_configs
 from scratchnet.core.paths import config_dir
+from scratchnet.report.build import build_report
 from scratchnet.sweep.check import compose_job, grid_jobs
 from scratchnet.sweep.identity import definition_overrides, grid_size, sweep_id
 from scratchnet.tracking.names import EPOCH_METRICS, PARENT_TAG, SWEEP_PARENT_TAG
@@ -187,7 +189,12 @@ def test_eight_parallel_jobs_lose_no_metric_row(tmp_path, store_uri, client):
     assert rows == 8 * len(EPOCH_METRICS) * (epochs + 1)
 
 
-def test_an_interrupted_sweep_resumes_only_the_missing_jobs(tmp_path, store_uri, client):
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A sweep interrupted with Ctrl-C while a job runs, then resumed to its end."""
+    tmp_path = tmp_path_factory.mktemp("resumed")
+    store_uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=store_uri)
     client.search_experiments()  # create the store before the sweep, as the parent would
     args = [
         str(BIN / "scratchnet-train"),
@@ -210,18 +217,54 @@ def test_an_interrupted_sweep_resumes_only_the_missing_jobs(tmp_path, store_uri,
             break
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 130
-    parents, kids = split(all_runs(client))
-    assert [p.info.status for p in parents] == ["KILLED"]
-    assert "RUNNING" not in {k.info.status for k in kids}
-    finished_before = {k.data.tags["seed"] for k in kids if k.info.status == "FINISHED"}
-    assert "KILLED" in {k.info.status for k in kids}
-
+    code = proc.wait(timeout=60)
+    interrupted = split(all_runs(client))
     done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    parents, kids = split(all_runs(client))
+    report = build_report(client, "scratchnet", out_dir=tmp_path / "report", write=False)
+    md = (report.out_dir / "report.md").read_text()
+    return {"client": client, "code": code, "interrupted": interrupted, "md": md}
+
+
+def test_ctrl_c_ends_the_sweep_and_its_running_job_killed(resumed):
+    parents, kids = resumed["interrupted"]
+    assert resumed["code"] == 130
+    assert [p.info.status for p in parents] == ["KILLED"]
+    assert "RUNNING" not in {k.info.status for k in kids}
+    assert "KILLED" in {k.info.status for k in kids}
+
+
+def test_an_interrupted_sweep_resumes_only_the_missing_jobs(resumed):
+    _, before = resumed["interrupted"]
+    finished_before = {k.data.tags["seed"] for k in before if k.info.status == "FINISHED"}
+    parents, kids = split(all_runs(resumed["client"]))
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     finished = [k.data.tags["seed"] for k in kids if k.info.status == "FINISHED"]
     assert sorted(finished) == ["0", "1", "2"]  # each configuration finished exactly once
     assert len(kids) == 3 + sum(k.info.status == "KILLED" for k in kids)
     assert finished_before < set(finished)
+
+
+def test_the_resumed_attempts_summary_supersedes_the_interrupted_ones(resumed):
+    (parent,), kids = split(all_runs(resumed["client"]))
+    killed = sum(k.info.status == "KILLED" for k in kids)
+    assert parent.data.metrics["runs_killed"] == 0  # the first attempt logged >= 1
+    assert parent.data.metrics["runs_finished"] == 3
+    assert parent.data.metrics["runs_superseded"] == killed
+    steps = [
+        m.step for m in resumed["client"].get_metric_history(parent.info.run_id, "runs_killed")
+    ]
+    assert sorted(steps) == [0, 1]
+
+
+def test_the_resumed_sweeps_report_lists_the_killed_attempt_apart_and_counts_it_nowhere(resumed):
+    md = resumed["md"]
+    _, kids = split(all_runs(resumed["client"]))
+    killed = sum(k.info.status == "KILLED" for k in kids)
+    assert killed >= 1
+    assert f"## Superseded attempts ({killed})" in md
+    assert "3 runs: 3 FINISHED." in md
+    counts = md.split("## Summary")[1].split("\n\n")[1].splitlines()[2]
+    assert sum(int(n) for n in counts.strip("| ").split(" | ")) == 3  # verdicts of 3 runs
+    ranked = md.split("Runs ranked by")[1].split("##")[0]
+    assert "KILLED" not in ranked and "RUNNING" not in md.split("## Superseded")[0]

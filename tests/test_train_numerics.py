@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from harness import MNIST_DIR
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.data.features import RowReader
-from scratchnet.nn import TwoLayerNet
+from scratchnet.nn import SGD, TwoLayerNet
 from scratchnet.training import Callback, batch_indices, make_plan, train
 from scratchnet.training.evaluation import BlockEvaluator, evaluate
 from scratchnet.training.fast import Workspace
@@ -75,7 +75,7 @@ def test_workspace_step_equals_the_backprop_update(digits, activation, dtype):
     for size in (32, 32, 7):  # a second step reuses the buffers; 7 is a short last batch
         rows = rng.integers(0, len(digits.x_train), size)
         sgd_step(plain, digits.x_train[rows], digits.t_train[rows], 0.3)
-        workspace.step(reader, digits.t_train, rows, 0.3)
+        workspace.step(reader, digits.t_train, rows, SGD(0.3))
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for name, value in plain.params.items():
         assert fast.params[name].dtype == np.dtype(dtype)
@@ -147,8 +147,8 @@ def test_a_step_on_stored_pixels_equals_a_step_on_the_features(digits, dtype):
     rows = np.random.default_rng(2).integers(0, digits.train_size, 32)
     pixels = RowReader(digits.pixels_train, digits.scale, np.dtype(dtype))
     features = RowReader(digits.x_train, 1.0, np.dtype(dtype))
-    Workspace(on_pixels).step(pixels, digits.t_train, rows, 0.3)
-    Workspace(on_features).step(features, digits.t_train, rows, 0.3)
+    Workspace(on_pixels).step(pixels, digits.t_train, rows, SGD(0.3))
+    Workspace(on_features).step(features, digits.t_train, rows, SGD(0.3))
     for name, value in on_features.params.items():
         assert np.array_equal(on_pixels.params[name], value)
 
@@ -156,7 +156,8 @@ def test_a_step_on_stored_pixels_equals_a_step_on_the_features(digits, dtype):
 def test_workspace_buffers_stay_in_the_nets_dtype(digits):
     net = make_net(digits)
     workspace = Workspace(net)
-    workspace.step(RowReader(digits.x_train, 1.0, net.dtype), digits.t_train, np.arange(16), 0.1)
+    reader = RowReader(digits.x_train, 1.0, net.dtype)
+    workspace.step(reader, digits.t_train, np.arange(16), SGD(0.1))
     workspace.block_sums(RowReader(digits.x_test, 1.0, net.dtype), digits.t_test, 0, 64)
     floats = [a for buf in workspace._buffers.values() for k, a in buf.items() if k != "rows"]
     assert floats and all(a.dtype == np.float32 for a in floats)

@@ -18,6 +18,7 @@ CHECKS = {
     "gradient_descent": cc.check_gradient_descent,
     "gradient_check": cc.check_gradient_check,
     "minibatch_loss": cc.check_minibatch_loss,
+    "optimizer_paths": cc.check_optimizer_paths,
 }
 
 
@@ -61,6 +62,11 @@ def test_gradient_descent_runs_all_lrs_unless_one_lr_is_given():
         ("why_loss_not_accuracy", "weight.param=W3", "weight.param='W3'"),
         ("why_loss_not_accuracy", "trainer.lr=0", "trainer.lr=0.0"),
         ("minibatch_loss", "trainer.batch_size=0", "trainer.batch_size=0"),
+        ("minibatch_loss", "model.dropout_ratio=1", "model.dropout_ratio=1.0"),
+        ("optimizer_paths", "+lrs.adamw=0.1", "lrs='adamw'"),
+        ("optimizer_paths", "lrs.sgd=0", "lrs.sgd=0.0"),
+        ("optimizer_paths", "start=[1.0]", "start=[1.0]"),
+        ("optimizer_paths", "steps=0", "steps=0"),
     ],
 )
 def test_a_bad_value_is_rejected_naming_the_key_and_value(name, override, named):

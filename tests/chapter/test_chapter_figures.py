@@ -17,6 +17,7 @@ from scratchnet.chapter.gradcheck import Check, Size
 from scratchnet.chapter.landscape import Sweep
 from scratchnet.chapter.losses import linear_grid, loss_curves, near_zero_grid
 from scratchnet.chapter.minibatch import EpochPoint
+from scratchnet.chapter.paths import optimizer_path
 from scratchnet.core.png import png_bytes
 
 
@@ -74,6 +75,11 @@ BUILDERS = [
     gradcheck_figure,
     sweep_figure,
     minibatch_figure,
+    lambda: figures.optimizer_paths_figure(
+        [optimizer_path(n, lr, [-7, 2], 5) for n, lr in (("sgd", 0.95), ("adam", 0.3))],
+        [-10, 10],
+        [-5, 5],
+    ),
 ]
 
 

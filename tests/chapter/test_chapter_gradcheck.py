@@ -12,6 +12,7 @@ from scratchnet.chapter.gradcheck import (
     seconds_per_call,
     sizes_from,
 )
+from scratchnet.nn import TwoLayerNet
 
 SMALL = Size(input=6, hidden=4, output=3, batch=5)
 
@@ -29,6 +30,24 @@ def test_against_the_delta_free_loss_only_the_numerical_error_remains():
     with_delta, without = gradient_errors(net, x, t)
     assert max(without.values()) < 1e-8
     assert max(without.values()) < min(with_delta.values())
+
+
+@pytest.mark.parametrize(
+    "levers",
+    [
+        {"weight_decay_lambda": 0.1},
+        {"dropout_ratio": 0.5},
+        {"dropout_ratio": 0.3, "weight_decay_lambda": 0.1},
+    ],
+)
+def test_the_delta_free_check_holds_with_weight_decay_and_dropout(levers):
+    """The penalty is in both losses, and one dropout mask is held for all three gradients."""
+    _, x, t = make_problem(SMALL, weight_init_std=0.1, activation="sigmoid", seed=0)
+    net = TwoLayerNet(6, 4, 3, 0.1, dtype=np.float64, seed=0, **levers)
+    with_delta, without = gradient_errors(net, x, t)
+    assert max(without.values()) < 1e-8
+    assert max(with_delta.values()) < 2e-6
+    assert not net.dropout.held
 
 
 def test_relative_error_is_zero_for_equal_arrays_and_for_two_zero_arrays():

@@ -233,3 +233,19 @@ def test_ctrl_c_ends_the_run_killed(tmp_path, store_uri, client):
     assert proc.returncode == 130, stderr
     (run,) = all_runs(client)
     assert run.info.status == "KILLED"
+
+
+def test_optimizer_paths_logs_each_path_per_step_under_one_parent(tmp_path, store_uri, client):
+    done = run_script("optimizer_paths", f"tracking.uri={store_uri}", "steps=5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    runs = finished_runs(client, "chapter.optimizer_paths")
+    (parent,) = [r for r in runs if r.info.run_name == "optimizer paths"]
+    children = {r.data.params["optimizer"]: r for r in runs if r is not parent}
+    assert set(children) == {"sgd", "momentum", "adagrad", "adam"}
+    sgd = children["sgd"]
+    assert sgd.data.metrics["final_x"] == pytest.approx(-7 * 0.905**5)
+    assert sgd.data.metrics["final_y"] == pytest.approx(2 * (-0.9) ** 5)
+    ys = client.get_metric_history(sgd.info.run_id, "y")
+    assert sorted(m.step for m in ys) == list(range(6))
+    assert parent.data.tags["end.sgd"].startswith("(-4.")
+    assert artifacts(client, parent) == {"config.yaml", "optimizer_paths.png"}

@@ -42,7 +42,27 @@ SINGLE_RUN_CASES = {
         ["tracking.experiment=", "(300 characters)", "allowed: at most 256 characters"],
     ),
     "unknown dataset option": (["data=nope"], ["data/nope", "allowed: digits, fashion_mnist"]),
-    "unknown trainer option": (["trainer=adam"], ["trainer/adam", "allowed: sgd"]),
+    "unknown trainer option": (["trainer=adam"], ["trainer/adam", "allowed: minibatch"]),
+    "unknown optimizer option": (
+        ["optimizer=adamw"],
+        ["optimizer/adamw", "allowed: adagrad, adam, momentum, nesterov, rmsprop, sgd"],
+    ),
+    "a hyperparameter the optimizer has not": (
+        ["optimizer=adam", "optimizer.momentum=0.5"],
+        ["optimizer.momentum", "allowed keys: name, book_lr, beta1, beta2"],
+    ),
+    "a momentum of 1": (
+        ["optimizer=momentum", "optimizer.momentum=1"],
+        ["optimizer.momentum=1.0", "allowed: a number in [0, 1)"],
+    ),
+    "an unknown initialisation": (
+        ["model.weight_init_std=glorot"],
+        ["model.weight_init_std='glorot'", "or one of xavier, sigmoid, he, relu"],
+    ),
+    "a dropout ratio of 1": (
+        ["model.dropout_ratio=1"],
+        ["model.dropout_ratio=1.0", "allowed: a number in [0, 1)"],
+    ),
     "unknown dataset name": (["data.name=nope"], ["data.name='nope'", "allowed: digits"]),
     "typo in a key": (["trainer.lrr=0.1"], ["trainer.lrr", "allowed keys: name, lr"]),
     "typo in a group": (["trainerr.lr=0.1"], ["trainerr", "allowed keys: data, model"]),

@@ -12,8 +12,9 @@ from scratchnet.config import Config, validate_config
 from scratchnet.config.validate import MODELS, TRAINERS, URI_SCHEMES
 from scratchnet.core.errors import ConfigError
 from scratchnet.data import DATASETS
+from scratchnet.nn import OPTIMIZERS
 from scratchnet.nn.two_layer_net import ACTIVATIONS as ACTIVATION_FUNCTIONS
-from scratchnet.nn.two_layer_net import DTYPE_NAMES
+from scratchnet.nn.two_layer_net import DTYPE_NAMES, INIT_SCALES
 from scratchnet.training import SAMPLINGS
 
 ACTIVATIONS = tuple(ACTIVATION_FUNCTIONS)
@@ -24,6 +25,9 @@ POSITIVE_INTS = st.integers(min_value=1, max_value=10**9)
 NON_POSITIVE_INTS = st.integers(min_value=-(10**9), max_value=0)
 NOT_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
 NON_POSITIVE_FLOATS = st.floats(max_value=0.0, allow_nan=False, allow_infinity=False) | NOT_FINITE
+NEGATIVE_FLOATS = st.floats(max_value=0.0, exclude_max=True) | NOT_FINITE
+FRACTIONS = st.floats(min_value=0, max_value=1, exclude_max=True)
+NOT_FRACTIONS = st.floats(max_value=0, exclude_max=True) | st.floats(min_value=1) | NOT_FINITE
 
 
 @st.composite
@@ -39,9 +43,13 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
         "data.normalize": draw(st.booleans()),
         "model.name": draw(st.sampled_from(MODELS)),
         "model.hidden_size": draw(POSITIVE_INTS),
-        "model.weight_init_std": draw(POSITIVE_FLOATS),
+        "model.weight_init_std": draw(POSITIVE_FLOATS | st.sampled_from(sorted(INIT_SCALES))),
         "model.activation": draw(st.sampled_from(ACTIVATIONS)),
         "model.dtype": draw(st.sampled_from(DTYPE_NAMES)),
+        "model.weight_decay_lambda": draw(st.just(0.0) | POSITIVE_FLOATS),
+        "model.dropout_ratio": draw(FRACTIONS),
+        "optimizer.name": draw(st.sampled_from(sorted(OPTIMIZERS))),
+        "optimizer.book_lr": draw(POSITIVE_FLOATS),
         "trainer.name": draw(st.sampled_from(TRAINERS)),
         "trainer.lr": draw(POSITIVE_FLOATS),
         "trainer.batch_size": draw(POSITIVE_INTS),
@@ -78,9 +86,13 @@ CORRUPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "data.test_fraction": st.floats(max_value=0) | st.floats(min_value=1) | NOT_FINITE,
     "model.name": not_in(MODELS),
     "model.hidden_size": NON_POSITIVE_INTS,
-    "model.weight_init_std": NON_POSITIVE_FLOATS,
+    "model.weight_init_std": NON_POSITIVE_FLOATS | not_in(sorted(INIT_SCALES)),
     "model.activation": not_in(ACTIVATIONS),
     "model.dtype": not_in(DTYPE_NAMES),
+    "model.weight_decay_lambda": NEGATIVE_FLOATS,
+    "model.dropout_ratio": NOT_FRACTIONS,
+    "optimizer.name": not_in(sorted(OPTIMIZERS)),
+    "optimizer.book_lr": NON_POSITIVE_FLOATS,
     "trainer.name": not_in(TRAINERS),
     "trainer.lr": NON_POSITIVE_FLOATS,
     "trainer.batch_size": NON_POSITIVE_INTS,

@@ -11,7 +11,14 @@ from scratchnet.core.paths import repo_root
 from scratchnet.report.build import default_out_dir
 from scratchnet.tracking.reader import child_runs
 
-PNGS = ("learning_curves.png", "heatmaps.png", "gap_vs_hidden.png", "lr_sensitivity.png")
+PNGS = (
+    "learning_curves.png",
+    "heatmaps.png",
+    "gap_vs_hidden.png",
+    "lr_sensitivity.png",
+    "parallel_coordinates.png",
+    "importance.png",
+)
 
 
 def digest(path: Path) -> str:

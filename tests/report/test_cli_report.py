@@ -86,3 +86,52 @@ def test_cli_builds_the_report_and_prints_its_path(trained_store, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out / "report.html")
     assert (out / "report.md").is_file() and (out / "learning_curves.png").is_file()
+
+
+def test_help_has_an_example_of_every_mode(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for example in ("--sweep latest~1", "--export out/", "--run 8c1f0e2a", "--compare 3f2a9c01"):
+        assert example in out
+
+
+def test_run_with_experiment_is_one_line_exit_2(capsys):
+    assert "--run is not allowed with --experiment" in error_of(
+        capsys, "--run", "ab", "--experiment", "x"
+    )
+
+
+def test_export_with_compare_is_one_line_exit_2(capsys):
+    line = error_of(capsys, "--compare", "a", "b", "--export", "out")
+    assert "--export is not allowed with --compare" in line
+
+
+def test_a_bad_run_id_is_one_line_exit_2(capsys, trained_store):
+    line = error_of(capsys, "--run", "not-hex!", "--tracking-uri", trained_store.uri)
+    assert "--run 'not-hex!' is not allowed" in line
+
+
+def test_latest_back_beyond_the_sweeps_is_one_line_exit_2(capsys, trained_store):
+    args = ("--experiment", "overfit_study", "--sweep", "latest~5", "--tracking-uri")
+    line = error_of(capsys, *args, trained_store.uri)
+    assert "--sweep 'latest~5' is not allowed" in line and "latest to latest~0" in line
+
+
+@pytest.mark.slow
+def test_an_experiment_with_runs_but_no_sweep_gets_a_one_run_report(tmp_path):
+    from harness import run_cli
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ("trainer.epochs=3", "data.train_size=100", "trainer.progress=false")
+    trained = run_cli(
+        "scratchnet-train", f"tracking.uri={uri}", "tracking.experiment=alone", *args, cwd=tmp_path
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    done = cli(
+        "--experiment", "alone", "--tracking-uri", uri, "--out", str(tmp_path / "r"), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "has no sweep: reporting its newest run" in done.stderr
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert md.startswith("# Run report: alone / lr=") and "## Diagnosis" in md

@@ -99,3 +99,27 @@ def test_figures_are_byte_identical_when_redrawn():
     diag, history = sweep({"lr": [0.1, 1], "hidden_size": [10, 100]})
     spec = {s.name: s for s in plan_figures(diag, history)}["heatmaps"]
     assert png_bytes(spec.draw()) == png_bytes(spec.draw())
+
+
+def test_a_search_gets_parallel_coordinates_and_no_per_value_charts():
+    diag, history = sweep({"lr": list(np.geomspace(0.01, 4, 12)), "hidden_size": [10, 100]})
+    specs = {s.name: s for s in plan_figures(diag, history)}
+    assert specs["parallel_coordinates"].draw and specs["importance"].draw
+    for name in ("heatmaps", "gap_vs_hidden", "lr_sensitivity"):
+        assert specs[name].draw is None and "a search samples learning rate" in specs[name].note
+    assert png_bytes(specs["parallel_coordinates"].draw()) == png_bytes(
+        specs["parallel_coordinates"].draw()
+    )
+
+
+def test_the_run_artifact_figure_takes_a_sweeps_history_frame_too():
+    from scratchnet.tracking.artifacts import learning_curve_figure
+
+    _, history = sweep({"hidden_size": [10, 20]})
+    fig = learning_curve_figure(history)  # two runs: one line each per split
+    acc = fig.get_axes()[0]
+    assert len(acc.get_lines()) == 2 * 3
+    one = history[history["run_id"] == "run000"]
+    assert len(learning_curve_figure(one).get_axes()[0].get_lines()) == 3
+    records = one.drop(columns="run_id").to_dict("records")  # the trainer's list of epochs
+    assert len(learning_curve_figure(records).get_axes()[0].get_lines()) == 3

@@ -27,6 +27,8 @@ without a validation split (then the choices flatter it, and the report says so)
   or final train loss >= `diverged_loss_ratio` x epoch-0 train loss); `underfit` (best train
   accuracy < `underfit_train_acc`); `overfit` (an onset, or final accuracy gap >=
   `overfit_gap_acc`); else `good_fit`.
+- **gap at the best epoch** (`gap_acc_at_best`): train - selection accuracy at the epoch
+  chosen, the gap of the weights one would keep.
 """
 
 from dataclasses import dataclass
@@ -203,6 +205,7 @@ class Diagnosis:
     best_acc: float
     test_loss_at_best: float
     test_acc_at_best: float
+    gap_acc_at_best: float
     test_best_epoch: int
     test_acc_at_test_best: float
     selection_optimism: float
@@ -258,6 +261,7 @@ def diagnose(
         best_acc=float(at_best[f"{split}_acc"]),
         test_loss_at_best=float(at_best["test_loss"]),
         test_acc_at_best=float(at_best["test_acc"]),
+        gap_acc_at_best=float(at_best["train_acc"] - at_best[f"{split}_acc"]),
         test_best_epoch=test_best,
         test_acc_at_test_best=float(at_test_best["test_acc"]),
         selection_optimism=float(at_test_best["test_acc"] - at_best["test_acc"]),

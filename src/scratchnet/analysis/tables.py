@@ -9,22 +9,37 @@ import pandas as pd
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS, Diagnosis, diagnose
 from scratchnet.analysis.thresholds import Thresholds
 
-FACTORS = ("lr", "batch_size", "hidden_size", "train_size")
+# The remedies of chapter 6 a sweep can vary (their section: scratchnet.report.remedies).
+LEVERS = ("optimizer", "weight_decay_lambda", "dropout_ratio", "weight_init_std")
+FACTORS = ("lr", "batch_size", "hidden_size", "train_size", "activation", *LEVERS)
 FACTOR_LABELS = {
     "lr": "learning rate",
     "batch_size": "batch size",
     "hidden_size": "hidden size",
     "train_size": "training-set size",
+    "activation": "activation",
+    "optimizer": "optimizer",
+    "weight_decay_lambda": "weight decay lambda",
+    "dropout_ratio": "dropout ratio",
+    "weight_init_std": "initial weight std",
     "seed": "seed",
 }
-SHORT = {"lr": "lr", "batch_size": "bs", "hidden_size": "h", "train_size": "n", "seed": "seed"}
+# As in the run names (scratchnet.config.identity.run_name).
+SHORT = {
+    "lr": "lr",
+    "batch_size": "bs",
+    "hidden_size": "h",
+    "train_size": "n",
+    "activation": "act",
+    "optimizer": "opt",
+    "weight_decay_lambda": "wd",
+    "dropout_ratio": "drop",
+    "weight_init_std": "init",
+    "seed": "seed",
+}
 DIAGNOSIS_FIELDS = [f.name for f in dataclasses.fields(Diagnosis)]
 INT_FIELDS = ("epochs_logged", "last_epoch", "best_epoch", "test_best_epoch", "overfit_onset")
 TEXT_FIELDS = ("selection", "verdict", "reason")
-# What the tables average per factor value: the selection split's accuracy at the best
-# epoch (what choices rank by), the test accuracy there (what is reported), and the gaps.
-OUTCOMES = ("best_acc", "test_acc_at_best", "final_test_acc", "gap_acc_final", "gap_loss_final")
-SPREAD_OUTCOMES = ("best_acc", "test_acc_at_best", "gap_acc_final")
 
 
 def diagnose_runs(
@@ -50,8 +65,14 @@ def diagnose_runs(
     return pd.concat([base, found], axis=1)
 
 
+def factor_label(factor: str) -> str:
+    """A factor's name for people (`learning rate`); the column name for one without a label."""
+    return FACTOR_LABELS.get(factor, factor.replace("_", " "))
+
+
 def varied_factors(diag: pd.DataFrame) -> list[str]:
-    """The factors (lr, batch size, hidden size, train size) that take more than one value."""
+    """The factors (`FACTORS`, in order: the chapter's, then the levers) that take more than one
+    value."""
     return [f for f in FACTORS if f in diag and diag[f].nunique(dropna=False) > 1]
 
 
@@ -98,65 +119,14 @@ def usable(diag: pd.DataFrame) -> pd.DataFrame:
     return diag[diag["verdict"].notna() & (diag["verdict"] != "diverged") & finished]
 
 
-def effect_table(diag: pd.DataFrame, factor: str) -> pd.DataFrame:
-    """Per value of `factor`: counts by verdict, mean outcomes and median onset.
-
-    Means are over runs that finished without diverging; `onset_median` is over those of
-    them with an onset.
-    """
-    rows = []
-    for value, group in diag.groupby(factor, dropna=False, sort=True):
-        ok = usable(group)
-        onsets = ok["overfit_onset"].dropna()
-        row: dict[str, object] = {
-            factor: value,
-            "runs": len(group),
-            "diverged": int((group["verdict"] == "diverged").sum()),
-            "underfit": int((group["verdict"] == "underfit").sum()),
-            "overfit": int((group["verdict"] == "overfit").sum()),
-            "good_fit": int((group["verdict"] == "good_fit").sum()),
-        }
-        for key in OUTCOMES:
-            row[f"{key}_mean"] = float(ok[key].mean()) if len(ok) else np.nan
-        row["onsets"] = len(onsets)
-        row["onset_median"] = float(onsets.median()) if len(onsets) else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def effect_tables(diag: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """An effect table for every factor the sweep varies."""
-    return {f: effect_table(diag, f) for f in varied_factors(diag)}
-
-
-def seed_spread(diag: pd.DataFrame) -> pd.DataFrame | None:
-    """Per configuration repeated over seeds: mean/std/min/max of the outcomes; else None."""
-    if not repeats_seeds(diag):
-        return None
-    ok = usable(diag).copy()
-    keys = varied_factors(diag) or ["dataset"]
-    rows = []
-    for values, group in ok.groupby(keys, dropna=False, sort=True):
-        values = values if isinstance(values, tuple) else (values,)
-        row: dict[str, object] = dict(zip(keys, values, strict=True))
-        row["seeds"] = int(group["seed"].nunique())
-        for key in SPREAD_OUTCOMES:
-            series = group[key]
-            row[f"{key}_mean"] = float(series.mean())
-            row[f"{key}_std"] = float(series.std(ddof=1)) if len(series) > 1 else np.nan
-            row[f"{key}_min"] = float(series.min())
-            row[f"{key}_max"] = float(series.max())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def ranked(diag: pd.DataFrame) -> pd.DataFrame:
     """Runs with a diagnosis, best first: the selection split's accuracy at the best epoch
-    (validation; test only for runs without one), then the smaller gap. Test never ranks."""
+    (validation; test only for runs without one), then the lower selection loss there, the
+    smaller gap, the name and the id. Test never ranks."""
     have = diag[diag["verdict"].notna()]
     out = have.sort_values(
-        ["best_acc", "gap_acc_final", "name", "run_id"],
-        ascending=[False, True, True, True],
+        ["best_acc", "best_loss", "gap_acc_final", "name", "run_id"],
+        ascending=[False, True, True, True, True],
         kind="stable",
         na_position="last",
     ).reset_index(drop=True)

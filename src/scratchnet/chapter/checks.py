@@ -19,6 +19,7 @@ from scratchnet.core.checks import (
     fail,
     is_number,
 )
+from scratchnet.nn import OPTIMIZERS
 from scratchnet.nn.two_layer_net import ACTIVATIONS, DTYPE_NAMES, PARAM_NAMES
 
 
@@ -29,10 +30,16 @@ def check_tracking(tracking: DictConfig) -> None:
 
 
 def check_training(cfg: DictConfig) -> None:
-    """Check `data`, `model`, `trainer` and `seed` exactly as `scratchnet-train` does."""
+    """Check `data`, `model`, `optimizer`, `trainer` and `seed` as `scratchnet-train` does."""
     full = OmegaConf.merge(
         OmegaConf.structured(Config),
-        {"data": cfg.data, "model": cfg.model, "trainer": cfg.trainer, "seed": cfg.seed},
+        {
+            "data": cfg.data,
+            "model": cfg.model,
+            "optimizer": cfg.optimizer,
+            "trainer": cfg.trainer,
+            "seed": cfg.seed,
+        },
     )
     full.tracking.enabled = False
     validate_config(full)
@@ -133,3 +140,22 @@ def check_gradient_check(cfg: DictConfig) -> None:
 def check_minibatch_loss(cfg: DictConfig) -> None:
     """The training settings, checked as `scratchnet-train` checks them."""
     check_training(cfg)
+
+
+def _check_range(key: str, bounds: list) -> None:
+    if len(bounds) != 2 or not all(is_number(v) for v in bounds) or bounds[0] >= bounds[1]:
+        fail(key, bounds, "[low, high] with low < high")
+
+
+def check_optimizer_paths(cfg: DictConfig) -> None:
+    """Known optimizers at lrs > 0, a 2-D start, 1..10,000 steps, and plot windows."""
+    if not cfg.lrs:
+        fail("lrs", {}, f"optimizer: lr pairs, optimizers among {', '.join(OPTIMIZERS)}")
+    for name, lr in cfg.lrs.items():
+        check_choice("lrs", name, tuple(OPTIMIZERS))
+        check_positive(f"lrs.{name}", lr)
+    if len(cfg.start) != 2 or not all(is_number(v) for v in cfg.start):
+        fail("start", list(cfg.start), "two finite numbers [x, y]")
+    check_int("steps", cfg.steps, 1, 10_000)
+    _check_range("x_range", list(cfg.x_range))
+    _check_range("y_range", list(cfg.y_range))

@@ -13,6 +13,7 @@ from scratchnet.chapter.gradcheck import Check
 from scratchnet.chapter.landscape import Sweep
 from scratchnet.chapter.losses import LossCurves
 from scratchnet.chapter.minibatch import EpochPoint
+from scratchnet.chapter.paths import OptimizerPath, valley
 
 
 def loss_curves_figure(curves: LossCurves, near_zero: LossCurves, delta: float) -> Figure:
@@ -228,4 +229,31 @@ def minibatch_figure(losses: Sequence[float], points: Sequence[EpochPoint]) -> F
     ax.set_ylabel("cross-entropy loss")
     ax.grid(alpha=0.3)
     ax.legend()
+    return fig
+
+
+def optimizer_paths_figure(
+    paths: Sequence[OptimizerPath], x_range: Sequence[float], y_range: Sequence[float]
+) -> Figure:
+    """Each optimizer's path over the contours of x^2 / 20 + y^2, one panel each, as the
+    book's figure (minimum marked +; points outside the window clipped)."""
+    cols = 2 if len(paths) > 1 else 1
+    rows = int(np.ceil(len(paths) / cols))
+    fig = Figure(figsize=(5.2 * cols, 3.2 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
+    x, y = np.meshgrid(np.linspace(*x_range, 201), np.linspace(*y_range, 101))
+    for ax, path in zip(axes, paths, strict=False):
+        ax.contour(x, y, valley(x, y), levels=np.linspace(0.5, 25, 14) ** 1.2, alpha=0.35)
+        ax.plot(path.points[:, 0], path.points[:, 1], "o-", color="red", ms=3, lw=1)
+        ax.plot(0, 0, "+", color="black", ms=10)
+        ax.set_xlim(*x_range)
+        ax.set_ylim(*y_range)
+        end_x, end_y = path.end
+        ax.set_title(
+            f"{path.name} (lr={path.lr:g}): ends at ({end_x:.3g}, {end_y:.3g})", fontsize=9
+        )
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    for ax in axes[len(paths) :]:
+        ax.set_visible(False)
     return fig

@@ -59,10 +59,12 @@ def make_problem(
 def numerical_gradient_without_delta(
     net: TwoLayerNet, x: NDArray[np.floating], t: NDArray[np.integer]
 ) -> dict[str, NDArray[np.floating]]:
-    """Numerical gradient of the delta-free cross-entropy, the loss backprop differentiates."""
+    """Numerical gradient of the delta-free cross-entropy (plus any weight decay penalty, in
+    training mode), the loss backprop differentiates."""
 
     def loss(_: NDArray[np.floating]) -> float:
-        return float(cross_entropy_error(net.predict(x), t, delta=0.0))
+        data_loss = cross_entropy_error(net.predict(x, train_flg=True), t, delta=0.0)
+        return float(data_loss) + net.weight_decay_penalty()
 
     return {name: numerical_gradient(loss, net.params[name]) for name in PARAM_NAMES}
 
@@ -72,10 +74,12 @@ def gradient_errors(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Relative error of backprop per parameter array against the chapter's numerical gradient
     (loss with delta = 1e-7: a floor of about delta / p(correct)) and against the delta-free
-    one (what is left is the numerical gradient's own error)."""
-    backprop = net.gradient(x, t)
-    chapter = net.numerical_gradient(x, t)
-    bare = numerical_gradient_without_delta(net, x, t)
+    one (what is left is the numerical gradient's own error). With dropout, all three see
+    one mask."""
+    with net.one_mask(len(x)):
+        backprop = net.gradient(x, t)
+        chapter = net.numerical_gradient(x, t)
+        bare = numerical_gradient_without_delta(net, x, t)
     return (
         {name: relative_error(chapter[name], backprop[name]) for name in PARAM_NAMES},
         {name: relative_error(bare[name], backprop[name]) for name in PARAM_NAMES},

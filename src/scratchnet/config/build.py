@@ -12,7 +12,9 @@ from scratchnet.data import Dataset, load_dataset
 from scratchnet.nn import TwoLayerNet
 from scratchnet.training.stopping import EarlyStopping
 
-NET_SEED_KEY = 0  # weights come from SeedSequence(seed, spawn_key=(0,)); batches use key 1
+# The initial weights come from SeedSequence(seed, spawn_key=(0,)); the batches use key 1 and
+# the dropout masks key 2 (scratchnet.training.loop, where the other keys are listed).
+NET_SEED_KEY = 0
 
 
 def load_data(cfg: DictConfig) -> Dataset:
@@ -42,14 +44,24 @@ def build_net(cfg: DictConfig, data: Dataset) -> TwoLayerNet:
         activation=m.activation,
         dtype=np.dtype(m.dtype).type,
         rng=rng,
+        weight_decay_lambda=m.weight_decay_lambda,
+        dropout_ratio=m.dropout_ratio,
     )
 
 
+def optimizer_options(o: DictConfig) -> dict[str, float]:
+    """The optimizer's hyperparameters beside lr (momentum, decay_rate, beta1, beta2)."""
+    return {str(k): float(v) for k, v in o.items() if k not in ("name", "book_lr")}
+
+
 def train_options(cfg: DictConfig) -> dict[str, Any]:
-    """`train()`'s keyword arguments from `cfg.trainer` and `seed`."""
+    """`train()`'s keyword arguments from `cfg.trainer`, `cfg.optimizer` and `seed`."""
     t = cfg.trainer
     return {
         "lr": t.lr,
+        "optimizer": cfg.optimizer.name,
+        "optimizer_options": optimizer_options(cfg.optimizer),
+        "batch_loss": t.batch_loss,
         "batch_size": t.batch_size,
         "epochs": t.epochs,
         "iters_num": t.iters_num,

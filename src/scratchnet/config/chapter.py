@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from scratchnet.config.schema import DataConfig, ModelConfig, TrainerConfig
+from scratchnet.config.schema import DataConfig, ModelConfig, OptimizerConfig, TrainerConfig
 
 
 @dataclass
@@ -41,6 +41,7 @@ class WeightSweep:
 class WhyLossConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)  # the chapter's SGD
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     weight: WeightSweep = field(default_factory=WeightSweep)
     seed: int = 0
@@ -105,8 +106,19 @@ class GradientCheckConfig:
 class MinibatchLossConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)  # the chapter's SGD
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     seed: int = 0
+    tracking: ChapterTracking = field(default_factory=ChapterTracking)
+
+
+@dataclass
+class OptimizerPathsConfig:
+    lrs: dict[str, float] = MISSING  # optimizer name -> its lr, drawn in this order
+    start: list[float] = MISSING
+    steps: int = MISSING
+    x_range: list[float] = MISSING
+    y_range: list[float] = MISSING
     tracking: ChapterTracking = field(default_factory=ChapterTracking)
 
 
@@ -118,6 +130,7 @@ SCHEMAS: dict[str, type] = {
     "gradient_descent": GradientDescentConfig,
     "gradient_check": GradientCheckConfig,
     "minibatch_loss": MinibatchLossConfig,
+    "optimizer_paths": OptimizerPathsConfig,
 }
 
 

@@ -6,6 +6,7 @@ express are checked by `scratchnet.config.validate`. Defaults live in the YAML f
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -25,9 +26,71 @@ class DataConfig:
 class ModelConfig:
     name: str = "two_layer_net"
     hidden_size: int = 50
-    weight_init_std: float = 0.01
+    # A number > 0, or xavier / sigmoid / he / relu: typed Any because OmegaConf has no
+    # float-or-str union; `validate.check_model` checks the value.
+    weight_init_std: Any = 0.01
     activation: str = "sigmoid"
     dtype: str = "float32"
+    weight_decay_lambda: float = 0.0  # the loss gains 0.5 lambda (|W1|^2 + |W2|^2)
+    dropout_ratio: float = 0.0  # the hidden layer's dropout, in [0, 1)
+
+
+@dataclass
+class OptimizerConfig:
+    """The `optimizer` group's common part: which update rule, and the lr the book's class
+    defaults to (`book_lr`: studies that compare optimizers at the book's rates use it as
+    `trainer.lr`; a run's lr is always `trainer.lr`)."""
+
+    name: str = "sgd"
+    book_lr: float = 0.01
+
+
+@dataclass
+class SGDConfig(OptimizerConfig):
+    name: str = "sgd"
+
+
+@dataclass
+class MomentumConfig(OptimizerConfig):
+    name: str = "momentum"
+    momentum: float = 0.9
+
+
+@dataclass
+class NesterovConfig(OptimizerConfig):
+    name: str = "nesterov"
+    momentum: float = 0.9
+
+
+@dataclass
+class AdaGradConfig(OptimizerConfig):
+    name: str = "adagrad"
+
+
+@dataclass
+class RMSpropConfig(OptimizerConfig):
+    name: str = "rmsprop"
+    decay_rate: float = 0.99
+
+
+@dataclass
+class AdamConfig(OptimizerConfig):
+    name: str = "adam"
+    book_lr: float = 0.001
+    beta1: float = 0.9
+    beta2: float = 0.999
+
+
+# Each option's schema, stored as `optimizer/base_<name>` (the first entry of its YAML's
+# defaults), so a key the optimizer does not have fails while Hydra composes.
+OPTIMIZER_SCHEMAS: dict[str, type[OptimizerConfig]] = {
+    "sgd": SGDConfig,
+    "momentum": MomentumConfig,
+    "nesterov": NesterovConfig,
+    "adagrad": AdaGradConfig,
+    "rmsprop": RMSpropConfig,
+    "adam": AdamConfig,
+}
 
 
 @dataclass
@@ -39,7 +102,7 @@ class EarlyStoppingConfig:
 
 @dataclass
 class TrainerConfig:
-    name: str = "sgd"
+    name: str = "minibatch"
     lr: float = 0.5
     batch_size: int = 32
     epochs: int | None = 30
@@ -49,6 +112,7 @@ class TrainerConfig:
     divergence_factor: float | None = 3.0
     divergence_patience: int = 3
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    batch_loss: bool = False  # also log train_batch_loss: the epoch's mean mini-batch loss
     progress: bool = True
 
 
@@ -73,13 +137,14 @@ class SweepConfig:
 @dataclass
 class StudyConfig:
     name: str = "default"
-    description: str = "One TwoLayerNet trained with mini-batch SGD."
+    description: str = "One TwoLayerNet trained with mini-batches."
 
 
 @dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
@@ -89,4 +154,7 @@ class Config:
 
 def register_configs() -> None:
     """Register the schemas so that every composed config is type-checked by Hydra."""
-    ConfigStore.instance().store(name="base_config", node=Config)
+    store = ConfigStore.instance()
+    store.store(name="base_config", node=Config)
+    for name, schema in OPTIMIZER_SCHEMAS.items():
+        store.store(group="optimizer", name=f"base_{name}", node=schema)

@@ -25,11 +25,14 @@ from scratchnet.core.checks import (
 )
 from scratchnet.core.errors import ConfigError
 from scratchnet.data import DATASETS
-from scratchnet.nn.two_layer_net import ACTIVATIONS, DTYPE_NAMES
+from scratchnet.nn import OPTIMIZERS
+from scratchnet.nn.two_layer_net import ACTIVATIONS, DTYPE_NAMES, check_init
 from scratchnet.training import SAMPLINGS
 
 MODELS = ("two_layer_net",)
-TRAINERS = ("sgd",)
+TRAINERS = ("minibatch",)
+# The optimizers' hyperparameters beside lr, each a number in [0, 1) (the schema types them).
+HYPERPARAMETERS = ("momentum", "decay_rate", "beta1", "beta2")
 # No "file": MLflow 3 refuses file stores (they are read-only, kept for migration).
 URI_SCHEMES = ("sqlite", "http", "https", "postgresql", "postgresql+psycopg2", "databricks")
 URI_ALLOWED = "sqlite:///path/to/mlflow.db, http(s)://host:port, postgresql://..."
@@ -39,6 +42,7 @@ def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first bad value; checks what the schema's types cannot."""
     check_data(cfg.data)
     check_model(cfg.model)
+    check_optimizer(cfg.optimizer)
     check_trainer(cfg.trainer)
     check_early_stopping(cfg.trainer.early_stopping, cfg.data.val_fraction)
     check_int("seed", cfg.seed, 0)
@@ -59,12 +63,24 @@ def check_data(d: DictConfig) -> None:
 
 
 def check_model(m: DictConfig) -> None:
-    """A TwoLayerNet with hidden units >= 1, an init std > 0, a known activation and dtype."""
+    """A TwoLayerNet with hidden units >= 1, an init std > 0 or by name, a known activation
+    and dtype, weight decay lambda >= 0 and a dropout ratio in [0, 1)."""
     check_choice("model.name", m.name, MODELS)
     check_int("model.hidden_size", m.hidden_size)
-    check_positive("model.weight_init_std", m.weight_init_std)
+    check_init("model.weight_init_std", m.weight_init_std)
     check_choice("model.activation", m.activation, tuple(ACTIVATIONS))
     check_choice("model.dtype", m.dtype, DTYPE_NAMES)
+    check_non_negative("model.weight_decay_lambda", m.weight_decay_lambda)
+    check_fraction("model.dropout_ratio", m.dropout_ratio)
+
+
+def check_optimizer(o: DictConfig) -> None:
+    """A known optimizer, its book_lr > 0, and its hyperparameters in [0, 1)."""
+    check_choice("optimizer.name", o.name, tuple(OPTIMIZERS))
+    check_positive("optimizer.book_lr", o.book_lr)
+    for key in HYPERPARAMETERS:
+        if key in o:
+            check_fraction(f"optimizer.{key}", o[key])
 
 
 def check_trainer(t: DictConfig) -> None:

@@ -1,7 +1,8 @@
 """Build a sweep's overfitting report from the tracking store alone, byte-for-byte repeatable.
 
 Read the sweep, diagnose its runs, draw the figures, render report.md and a self-contained
-report.html, and (unless asked not to) write the diagnoses and the report back to MLflow.
+report.html, optionally export the frames it used, and (unless asked not to) write the
+diagnoses and the report back to MLflow.
 """
 
 import re
@@ -10,16 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
-from scratchnet.analysis.tables import diagnose_runs
 from scratchnet.analysis.thresholds import Thresholds
 from scratchnet.core.paths import repo_root
 from scratchnet.core.png import png_bytes
+from scratchnet.report.export import export_frames
 from scratchnet.report.figures import FIGURE_NAMES, FigureSpec, plan_figures
-from scratchnet.report.markup import render_html, render_markdown
+from scratchnet.report.markup import Block, render_html, render_markdown
+from scratchnet.report.remedies import REMEDY_FIGURE_NAMES, remedy_figures
 from scratchnet.report.sections import document
-from scratchnet.tracking.reader import child_runs, load_sweep
+from scratchnet.report.study import Study, analyse
+from scratchnet.tracking.reader import load_sweep, member_runs
 from scratchnet.tracking.store import Client
 from scratchnet.tracking.writeback import log_report, write_back
+
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class Report:
     parent_run_id: str
     runs_updated: int
     logged: bool
+    exported: tuple[Path, ...] = ()
 
 
 def slug(text: str) -> str:
@@ -51,7 +57,7 @@ def render_figures(specs: Sequence[FigureSpec]) -> dict[str, bytes]:
 def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
     """Write `files` into `out_dir`; remove figures of ours a previous build left behind."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in FIGURE_NAMES:
+    for name in (*FIGURE_NAMES, *REMEDY_FIGURE_NAMES):
         stale = out_dir / f"{name}.png"
         if f"{name}.png" not in files and stale.exists():
             stale.unlink()
@@ -63,6 +69,47 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+def page_files(blocks: Sequence[Block], pngs: dict[str, bytes], title: str) -> dict[str, bytes]:
+    """A report's files: its figures, report.md and report.html."""
+    files = {f"{name}.png": png for name, png in pngs.items()}
+    files["report.md"] = render_markdown(blocks).encode("utf-8")
+    files["report.html"] = render_html(blocks, title).encode("utf-8")
+    return files
+
+
+def sweep_files(study: Study) -> dict[str, bytes]:
+    """The sweep report's files."""
+    specs = plan_figures(study.diag, study.history)
+    pngs = render_figures([*specs, *remedy_figures(study.diag)])
+    s = study.sweep
+    title = f"Overfitting report: {s.experiment} ({s.short_id})"
+    return page_files(document(study, specs, pngs), pngs, title)
+
+
+def publish(
+    client: Client,
+    study: Study,
+    files: dict[str, bytes],
+    out_dir: Path,
+    write: bool,
+    export: Path | None = None,
+) -> Report:
+    """Write the files (and the export); with `write`, the diagnoses and the report go back
+    into the store (the report under `report/` of the sweep's parent, or of the run)."""
+    paths = write_files(out_dir, files)
+    exported = export_frames(study, export) if export is not None else ()
+    updated = 0
+    if write:
+        s = study.sweep
+        if study.is_sweep:
+            current = member_runs(client, s.experiment_id, s.run_id)
+        else:
+            current = [client.get_run(s.run_id)]
+        updated = write_back(client, study.every, current)
+        log_report(client, s.run_id, paths)
+    return Report(out_dir, paths, study.sweep.run_id, updated, write, exported)
+
+
 def build_report(
     client: Client,
     experiment: str,
@@ -70,29 +117,18 @@ def build_report(
     out_dir: Path | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     write: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Say | None = None,
+    export: Path | None = None,
 ) -> Report:
     """Read the sweep, diagnose, draw, write report.md/report.html/PNGs, write back to MLflow.
 
     With `write`, each run gets its diagnosis (metrics, `overfit.*` tags) and the report
-    files are logged as artifacts of the sweep's parent run under `report/`.
+    files are logged as artifacts of the sweep's parent run under `report/`; with `export`,
+    the frames the report used are written there (`scratchnet.report.export`).
     """
     say = progress or (lambda _msg: None)
     data = load_sweep(client, experiment, sweep)
     say(f"read {len(data.runs)} runs, {len(data.history)} epochs of sweep {data.sweep.short_id}")
-    diag = diagnose_runs(data.runs, data.history, thresholds)
-    specs = plan_figures(diag, data.history)
-    pngs = render_figures(specs)
-    blocks = document(data, diag, specs, pngs, thresholds)
-    title = f"Overfitting report: {data.sweep.experiment} ({data.sweep.short_id})"
-    files = {f"{name}.png": png for name, png in pngs.items()}
-    files["report.md"] = render_markdown(blocks).encode("utf-8")
-    files["report.html"] = render_html(blocks, title).encode("utf-8")
+    study = analyse(data, thresholds)
     out_dir = out_dir or default_out_dir(data.sweep.experiment, data.sweep.short_id)
-    paths = write_files(out_dir, files)
-    updated = 0
-    if write:
-        current = child_runs(client, data.sweep.experiment_id, data.sweep.run_id)
-        updated = write_back(client, diag, current)
-        log_report(client, data.sweep.run_id, paths)
-    return Report(out_dir, paths, data.sweep.run_id, updated, write)
+    return publish(client, study, sweep_files(study), out_dir, write, export)

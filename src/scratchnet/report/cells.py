@@ -1,16 +1,14 @@
 """How the report writes values: numbers, times, versions, and frames as tables."""
 
-import platform
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 
 import pandas as pd
 
-from scratchnet.analysis.tables import format_value, varied_factors
+from scratchnet.analysis.tables import FACTORS, factor_label, format_value, varied_factors
 from scratchnet.report.markup import Table
+from scratchnet.tracking.provenance import package_versions
 
-PACKAGES = ("scratchnet", "numpy", "pandas", "matplotlib", "mlflow", "hydra-core")
 MISSING = "—"
 
 
@@ -35,13 +33,7 @@ def fmt(value: object, spec: str = ".4f") -> str:
 
 def versions() -> list[tuple[str, str]]:
     """Python and the installed versions of the packages the report depends on."""
-    rows = [("python", platform.python_version())]
-    for name in PACKAGES:
-        try:
-            rows.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            rows.append((name, "not installed"))
-    return rows
+    return list(package_versions().items())
 
 
 def distinct(series: pd.Series) -> list[str]:
@@ -50,14 +42,18 @@ def distinct(series: pd.Series) -> list[str]:
 
 
 # Table layouts: (column, header, format).
+# Formats: a format spec (".4f", "d", "g"), "s" text, "n" a factor's value (format_value),
+# "±" a mean column `X_mean` shown with the half-width of its 95% interval `X_ci`.
 Column = tuple[str, str, str]
-FACTOR_COLUMNS: list[Column] = [
-    ("lr", "lr", "g"),
-    ("batch_size", "batch", "d"),
-    ("hidden_size", "hidden", "d"),
-    ("train_size", "train size", "n"),
-    ("seed", "seed", "d"),
-]
+HEADERS = {"batch_size": "batch", "hidden_size": "hidden", "train_size": "train size", "lr": "lr"}
+
+
+def factor_column(factor: str) -> Column:
+    """The table column of a factor (any factor: new ones need no entry here)."""
+    return (factor, HEADERS.get(factor, factor_label(factor)), "n")
+
+
+FACTOR_COLUMNS: list[Column] = [factor_column(f) for f in (*FACTORS, "seed")]
 
 
 def ranked_columns(chosen: str) -> list[Column]:
@@ -82,6 +78,8 @@ def ranked_columns(chosen: str) -> list[Column]:
 def cell(row: pd.Series, column: str, spec: str) -> str:
     """One formatted cell of `row`."""
     value = row.get(column)
+    if spec == "±":
+        return with_ci(value, row.get(column.removesuffix("_mean") + "_ci"))
     if spec == "n":
         return format_value(column, value)
     if spec == "s":
@@ -89,6 +87,13 @@ def cell(row: pd.Series, column: str, spec: str) -> str:
     if spec == "g":
         return fmt(value, "g")
     return fmt(value, spec)
+
+
+def with_ci(mean: object, half: object, spec: str = ".4f") -> str:
+    """`0.9123 ± 0.0045` (the 95% interval's half-width), or the mean alone when unknown."""
+    if half is None or pd.isna(half):
+        return fmt(mean, spec)
+    return f"{fmt(mean, spec)} ± {fmt(half, spec)}"
 
 
 def frame_table(frame: pd.DataFrame, columns: Sequence[Column]) -> Table:
@@ -102,7 +107,7 @@ def frame_table(frame: pd.DataFrame, columns: Sequence[Column]) -> Table:
 
 def factor_columns(diag: pd.DataFrame) -> list[Column]:
     """The factor columns worth showing: the varied ones, and the seed when it varies."""
-    varied = set(varied_factors(diag))
-    if diag["seed"].nunique(dropna=False) > 1:
-        varied.add("seed")
-    return [c for c in FACTOR_COLUMNS if c[0] in varied]
+    shown = varied_factors(diag)
+    if "seed" in diag and diag["seed"].nunique(dropna=False) > 1:
+        shown.append("seed")
+    return [factor_column(f) for f in shown]

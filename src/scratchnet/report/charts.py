@@ -10,6 +10,7 @@ from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from scratchnet.analysis.statistics import mean_ci
 from scratchnet.analysis.tables import (
     FACTOR_LABELS,
     config_label,
@@ -106,7 +107,8 @@ def annotate(ax: Axes, grid: np.ma.MaskedArray, every: pd.DataFrame, hiddens, lr
 def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> Figure:
     """`metrics` against `factor` (equally spaced, sorted), one line per other configuration.
 
-    Points are means over seeds with min-max bars, from runs that finished without diverging;
+    Points are means over seeds with 95% interval bars (Student t; none with one seed), from
+    runs that finished without diverging;
     a cross at the bottom marks a value where every run of that line diverged.
     """
     others = [f for f in varied_factors(diag) if f != factor]
@@ -140,17 +142,19 @@ def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> Fi
 
 
 def draw_line(ax: Axes, group: pd.DataFrame, factor: str, xs, key: str, color, style) -> bool:
-    """One line: mean and min-max per x; crosses where all diverged (True if any)."""
+    """One line: mean and 95% interval over seeds per x; crosses where all diverged."""
     pos, mean, low, high, crosses = [], [], [], [], []
     for i, x in enumerate(xs):
         runs = select(group, factor, x)
         values = usable(runs)[key].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if len(values):
+            found = mean_ci(values)
+            half = found.half if np.isfinite(found.half) else 0.0
             pos.append(i)
-            mean.append(values.mean())
-            low.append(values.mean() - values.min())
-            high.append(values.max() - values.mean())
+            mean.append(found.mean)
+            low.append(half)
+            high.append(half)
         elif len(runs) and (runs["verdict"] == "diverged").all():
             crosses.append(i)
     if pos:

@@ -1,4 +1,9 @@
-"""The learning-curve grid: train vs test accuracy and loss per configuration, every seed."""
+"""The learning-curve grid: train, validation and test accuracy and loss per configuration.
+
+A configuration run once is drawn as its curves; one repeated over seeds as the mean over
+its seeds with the 95% interval shaded (`scratchnet.report.bands`), its diverged runs (left
+out of the mean) drawn on their own.
+"""
 
 import math
 from collections.abc import Sequence
@@ -10,13 +15,27 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from scratchnet.analysis.diagnosis import core_metrics
-from scratchnet.analysis.tables import config_label, varied_factors
-from scratchnet.report.layout import BEST, MAX_CONFIGS, ONSET, TEST, TRAIN, VAL, configurations
+from scratchnet.analysis.tables import config_label, usable, varied_factors
+from scratchnet.report.bands import draw_band, epoch_band
+from scratchnet.report.layout import (
+    BEST,
+    MAX_CONFIGS,
+    ONSET,
+    TEST,
+    TRAIN,
+    VAL,
+    configurations,
+    diagnosed,
+)
+
+SPLITS = (("train", TRAIN, "-"), ("val", VAL, "-."), ("test", TEST, "--"))
 
 
 def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
     """Train, validation and test accuracy and loss per configuration; best epoch and onset
-    marked."""
+    marked. `diag` is the diagnosed runs (a runs frame is diagnosed here), `history` the
+    runs' epochs, as `scratchnet.report.notebook` and the store reader return them."""
+    diag = diagnosed(diag, history)
     factors = varied_factors(diag)
     groups = configurations(diag[diag["epochs_logged"] > 0], factors)[:MAX_CONFIGS]
     by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
@@ -26,11 +45,13 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
     cells = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False).ravel())
     for cell, group in zip(cells, groups, strict=False):
         ax_acc, ax_loss = cell.subplots(1, 2)
-        for _, run in group.sort_values(["seed", "run_id"], na_position="last").iterrows():
-            draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.85)
-        title = config_label(group.iloc[0], factors)
         seeds = group["seed"].nunique()
-        cell.suptitle(title + (f" ({seeds} seeds)" if seeds > 1 else ""), fontsize=9)
+        if seeds > 1:
+            draw_seeds(ax_acc, ax_loss, group, by_run)
+        else:
+            for _, run in group.sort_values(["seed", "run_id"], na_position="last").iterrows():
+                draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.85)
+        cell.suptitle(config_label(group.iloc[0], factors) + seeds_note(group), fontsize=9)
         last = max(1, int(group["last_epoch"].max()))
         for ax, label in ((ax_acc, "accuracy"), (ax_loss, "loss")):
             ax.set_xlim(-0.02 * last, 1.02 * last)
@@ -57,6 +78,46 @@ def legend_handles() -> list[Line2D]:
     ]
 
 
+def seeds_note(group: pd.DataFrame) -> str:
+    """` (mean of 3 of 3 runs over seeds, 95% CI shaded)` for a configuration over seeds."""
+    if group["seed"].nunique() < 2:
+        return ""
+    kept = len(usable(group))
+    apart = len(group) - kept
+    also = f"; {apart} diverged or unfinished drawn apart" if apart else ""
+    return f" (mean of {kept} of {len(group)} runs over seeds, 95% CI shaded{also})"
+
+
+def draw_seeds(
+    ax_acc: Axes, ax_loss: Axes, group: pd.DataFrame, by_run: dict[str, pd.DataFrame]
+) -> None:
+    """A configuration over seeds: mean curves with shaded intervals of its runs that finished
+    without diverging, their best epochs and onsets, and the other runs on their own."""
+    kept = usable(group).sort_values(["seed", "run_id"])
+    histories = []
+    for _, run in kept.iterrows():
+        h = by_run.get(run["run_id"])
+        if h is not None:
+            histories.append(finite_rows(h, core_metrics(str(run["selection"]))))
+    with_val = bool(len(kept)) and (kept["selection"] == "val").all()
+    for ax, kind in ((ax_acc, "acc"), (ax_loss, "loss")):
+        for split, color, style in SPLITS:
+            if split != "val" or with_val:
+                draw_band(ax, epoch_band(histories, f"{split}_{kind}"), color, style)
+        for _, run in kept.iterrows():
+            mark_epochs(ax, run, alpha=0.5)
+    for _, run in group[~group["run_id"].isin(kept["run_id"])].iterrows():
+        draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.6)
+
+
+def mark_epochs(ax: Axes, run: pd.Series, alpha: float = 1.0) -> None:
+    """The run's best epoch and, if it has one, its overfitting onset."""
+    if not pd.isna(run["best_epoch"]):
+        ax.axvline(int(run["best_epoch"]), color=BEST, ls=":", lw=1, alpha=alpha)
+    if not pd.isna(run["overfit_onset"]):
+        ax.axvline(int(run["overfit_onset"]), color=ONSET, ls="-.", lw=1, alpha=alpha)
+
+
 def finite_rows(h: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Rows of `h` where every one of `columns` is finite."""
     return h[np.isfinite(h.loc[:, list(columns)].to_numpy(dtype=float)).all(axis=1)]
@@ -77,10 +138,7 @@ def draw_run(
         if run["selection"] == "val":
             ax.plot(epochs, h[f"val_{kind}"].to_numpy(), color=VAL, lw=1, ls="-.", alpha=alpha)
         ax.plot(epochs, h[f"test_{kind}"].to_numpy(), color=TEST, lw=1, ls="--", alpha=alpha)
-        if not pd.isna(run["best_epoch"]):
-            ax.axvline(int(run["best_epoch"]), color=BEST, ls=":", lw=1)
-        if not pd.isna(run["overfit_onset"]):
-            ax.axvline(int(run["overfit_onset"]), color=ONSET, ls="-.", lw=1)
+        mark_epochs(ax, run)
         if run["verdict"] == "diverged":
             last = h.iloc[-1]
             ax.plot([last["epoch"]], [last[f"test_{kind}"]], marker="x", color="black", ms=7)

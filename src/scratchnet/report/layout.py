@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from scratchnet.analysis.tables import selection_splits, sorted_values
+from scratchnet.analysis.tables import diagnose_runs, selection_splits, sorted_values
 
 MAX_CONFIGS = 48  # learning-curve cells; more would make an unreadable figure
 TRAIN, VAL, TEST = "#1f77b4", "#9467bd", "#d62728"
@@ -16,6 +16,7 @@ METRIC_LABELS = {
     "gap_acc_final": "final accuracy gap (train - {split})",
     "gap_loss_final": "final loss gap ({split} - train)",
     "gap_acc_max": "max accuracy gap",
+    "gap_acc_at_best": "accuracy gap at best epoch (train - {split})",
 }
 
 
@@ -59,3 +60,8 @@ def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFr
     for factor in factors:
         groups = [select(g, factor, v) for g in groups for v in sorted_values(g[factor])]
     return [g for g in groups if len(g)]
+
+
+def diagnosed(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """`runs` as the figures need them: diagnosed (diagnosed here if they are not yet)."""
+    return runs if "verdict" in runs else diagnose_runs(runs, history)

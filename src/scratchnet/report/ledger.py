@@ -11,7 +11,12 @@ from scratchnet.analysis.tables import epochs_saved, optimism, selection_splits
 from scratchnet.report.cells import MISSING, fmt
 from scratchnet.report.markup import Block, Heading, Pairs, Para
 from scratchnet.tracking.frames import SweepData
-from scratchnet.tracking.names import SWEEP_OBJECTIVE, SWEEP_SELECTION_TAG
+from scratchnet.tracking.names import (
+    SWEEP_OBJECTIVE,
+    SWEEP_SELECTION_TAG,
+    best_by_tag,
+    best_final_acc,
+)
 
 
 def test_selection_warning(diag: pd.DataFrame) -> str:
@@ -52,10 +57,23 @@ def ledger_rows(data: SweepData, diag: pd.DataFrame) -> list[tuple[str, str]]:
         ("ranking of the runs (accuracy at the best epoch)", chosen),
         ("onset of overfitting, gaps and verdicts", chosen),
         ("the sweep's best runs (parent tags best_by_*)", SPLIT.get(parent_split or "", MISSING)),
+        (
+            "the sweep's best run by final accuracy (ties: lower final loss, then the name; "
+            "Optuna's best trial is the same run)",
+            best_run(data),
+        ),
         ("Optuna's objective", "not a search" if objective == "none" else objective),
         ("early stopping", early_stopping_entry(diag)),
         ("reported: accuracy and loss at the chosen epoch", reported_entry(diag)),
     ]
+
+
+def best_run(data: SweepData) -> str:
+    """The parent's best run by final accuracy on its selection split, as it names it."""
+    split = data.sweep.tags.get(SWEEP_SELECTION_TAG)
+    if split is None:
+        return MISSING
+    return data.sweep.tags.get(best_by_tag(best_final_acc(split)), MISSING)
 
 
 def reported_entry(diag: pd.DataFrame) -> str:

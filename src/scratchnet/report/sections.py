@@ -8,112 +8,17 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from scratchnet.analysis.tables import (
-    FACTOR_LABELS,
-    FACTORS,
-    effect_tables,
-    format_value,
-    ranked,
-    seed_spread,
-    selection_splits,
-    sorted_values,
-    varied_factors,
-    verdict_counts,
-)
-from scratchnet.analysis.thresholds import Thresholds
+from scratchnet.analysis.tables import ranked, selection_splits, verdict_counts
 from scratchnet.report.appendix import definition_blocks, environment_blocks
-from scratchnet.report.cells import (
-    FACTOR_COLUMNS,
-    MISSING,
-    Column,
-    distinct,
-    factor_columns,
-    fmt,
-    frame_table,
-    ranked_columns,
-    utc,
-)
+from scratchnet.report.cells import Column, factor_columns, fmt, frame_table, ranked_columns
+from scratchnet.report.factors import effect_blocks, seed_blocks
 from scratchnet.report.figures import FigureSpec
 from scratchnet.report.layout import chosen_on
 from scratchnet.report.ledger import ledger_blocks, test_selection_warning
-from scratchnet.report.markup import (
-    Block,
-    Bullets,
-    Heading,
-    Image,
-    Note,
-    Pairs,
-    Para,
-    Table,
-)
-from scratchnet.tracking.frames import SweepData
-from scratchnet.tracking.names import (
-    RUNNING,
-    STUDY_TAG,
-    SWEEP_GRID_SIZE,
-    SWEEP_ID_TAG,
-    SWEEP_LAUNCHER,
-    SWEEP_OVERRIDES,
-    SWEEP_PARAMS,
-)
-
-
-def header_blocks(data: SweepData) -> list[Block]:
-    """Title and the sweep's identity."""
-    s, runs = data.sweep, data.runs
-    statuses = runs["status"].value_counts().sort_index()
-    counts = ", ".join(f"{n} {status}" for status, n in statuses.items())
-    live = int(statuses.get(RUNNING, 0))
-    note = (
-        f" {live} runs are live (RUNNING, still training): shown with the whole epochs logged "
-        "so far, and no diagnosis is written onto them."
-        if live
-        else ""
-    )
-    return [
-        Heading(1, f"Overfitting report: {s.experiment}"),
-        Para(
-            f"Sweep {s.short_id} (parent run {s.run_id}, {s.name!r}), {s.status}, "
-            f"started {utc(s.start_time)}. {len(runs)} child runs: {counts}.{note}"
-        ),
-    ]
-
-
-def question_blocks(data: SweepData, diag: pd.DataFrame) -> list[Block]:
-    """The study's question and how the sweep was defined."""
-    s = data.sweep
-    grid = s.params.get(SWEEP_GRID_SIZE, MISSING)
-    definition = [
-        ("study", s.tags.get(STUDY_TAG, MISSING)),
-        ("sweep id", s.tags.get(SWEEP_ID_TAG, MISSING)),
-        ("overrides", s.params.get(SWEEP_OVERRIDES, MISSING)),
-        ("sweeper params", s.params.get(SWEEP_PARAMS, MISSING)),
-        ("grid size", grid),
-        ("child runs found", str(len(diag))),
-        ("launcher", s.params.get(SWEEP_LAUNCHER, MISSING)),
-    ]
-    varied = varied_factors(diag)
-    for f in FACTORS:
-        values = ", ".join(format_value(f, v) for v in sorted_values(diag[f]))
-        kind = "varied" if f in varied else "fixed"
-        definition.append((f"{FACTOR_LABELS[f]} ({kind})", values or MISSING))
-    seeds = ", ".join(str(v) for v in sorted_values(diag["seed"]))
-    definition.append(("seeds", seeds or MISSING))
-    for column, label in (("dataset", "dataset"), ("epochs", "epochs"), ("iters_num", "iters")):
-        definition.append((label, ", ".join(distinct(diag[column])) or MISSING))
-    for column in ("sampling", "activation", "weight_init_std", "val_fraction"):
-        definition.append((column.replace("_", " "), ", ".join(distinct(diag[column])) or MISSING))
-    blocks: list[Block] = [Heading(2, "Question")]
-    blocks.append(Para(s.description or "No study description was recorded for this sweep."))
-    blocks.append(Pairs(tuple(definition)))
-    if grid.isdigit() and int(grid) != len(diag):
-        blocks.append(
-            Note(
-                f"The sweep defines {grid} jobs but {len(diag)} child runs were found "
-                "(jobs still running, not started, or skipped as already finished elsewhere)."
-            )
-        )
-    return blocks
+from scratchnet.report.markup import Block, Bullets, Heading, Image, Note, Para, Table
+from scratchnet.report.question import header_blocks, question_blocks
+from scratchnet.report.study import Study
+from scratchnet.report.remedies import remedy_blocks
 
 
 def summary_blocks(diag: pd.DataFrame) -> list[Block]:
@@ -141,56 +46,13 @@ def summary_blocks(diag: pd.DataFrame) -> list[Block]:
     reported = "test is only reported" if chosen == "val" else "see the note above"
     blocks.append(Para(f"Runs ranked by {chosen} accuracy at their best epoch ({reported}):"))
     columns = ranked_columns(chosen)
-    blocks.append(frame_table(order, columns[:2] + factor_columns(diag) + columns[2:]))
-    return blocks
-
-
-def effect_blocks(diag: pd.DataFrame) -> list[Block]:
-    """One table per varied factor, then the spread over seeds."""
-    blocks: list[Block] = [Heading(2, "How the factors matter")]
-    tables = effect_tables(diag)
-    if not tables:
-        blocks.append(Para("The sweep varies none of lr, batch size, hidden size, train size."))
-    else:
-        blocks.append(
-            Para(
-                "Per value of each varied factor, over every other factor and seed: runs by "
-                "verdict, mean outcomes of the runs that finished without diverging, and the "
-                "median onset epoch among those with one."
-            )
+    columns = columns[:2] + factor_columns(diag) + columns[2:]
+    if "reused" in order and order["reused"].any():  # runs of earlier sweeps, marked
+        order = order.assign(
+            run_of=order["reused"].map({True: "an earlier sweep", False: "this sweep"})
         )
-    for factor, table in tables.items():
-        blocks.append(Heading(3, FACTOR_LABELS[factor].capitalize()))
-        columns: list[Column] = [
-            (factor, FACTOR_LABELS[factor], "n" if factor == "train_size" else "g"),
-            ("runs", "runs", "d"),
-            ("good_fit", "good fit", "d"),
-            ("overfit", "overfit", "d"),
-            ("underfit", "underfit", "d"),
-            ("diverged", "diverged", "d"),
-            ("best_acc_mean", f"{chosen_on(diag)} acc @best", ".4f"),
-            ("test_acc_at_best_mean", "test acc @best", ".4f"),
-            ("final_test_acc_mean", "final test acc", ".4f"),
-            ("gap_acc_final_mean", "acc gap final", ".4f"),
-            ("gap_loss_final_mean", "loss gap final", ".4f"),
-            ("onsets", "with onset", "d"),
-            ("onset_median", "median onset", "g"),
-        ]
-        blocks.append(frame_table(table, columns))
-    blocks.append(Heading(3, "Spread over seeds"))
-    spread = seed_spread(diag)
-    if spread is None:
-        blocks.append(Para("Each configuration ran with one seed: no spread to report."))
-        return blocks
-    stats: list[Column] = [("seeds", "seeds", "d")]
-    for key, label in (
-        ("best_acc", f"{chosen_on(diag)} acc @best"),
-        ("test_acc_at_best", "test acc @best"),
-        ("gap_acc_final", "acc gap"),
-    ):
-        stats += [(f"{key}_{s}", f"{label} {s}", ".4f") for s in ("mean", "std", "min", "max")]
-    keys = [c for c in FACTOR_COLUMNS if c[0] in spread.columns]
-    blocks.append(frame_table(spread, keys + stats))
+        columns.append(("run_of", "run of", "s"))
+    blocks.append(frame_table(order, columns))
     return blocks
 
 
@@ -259,23 +121,48 @@ def problem_blocks(diag: pd.DataFrame) -> list[Block]:
     return blocks
 
 
-def document(
-    data: SweepData,
-    diag: pd.DataFrame,
-    specs: Sequence[FigureSpec],
-    pngs: dict[str, bytes],
-    t: Thresholds,
-) -> list[Block]:
+def superseded_blocks(study: Study) -> list[Block]:
+    """The attempts a later attempt of the same configuration replaced: listed, not counted."""
+    gone = study.superseded
+    blocks: list[Block] = [Heading(2, f"Superseded attempts ({len(gone)})")]
+    if gone.empty:
+        return [*blocks, Para("None: every configuration has one attempt.")]
+    blocks.append(
+        Para(
+            "Earlier attempts of a configuration that a later attempt finished (or replaced), "
+            "e.g. the run a Ctrl-C interrupted before the sweep was resumed. They are excluded "
+            "from every table and figure above."
+        )
+    )
+    names = dict(zip(study.every["run_id"], study.every["name"], strict=True))
+    frame = gone.assign(current=[names.get(r, r) for r in gone["superseded_by"]])
+    columns: list[Column] = [
+        ("name", "run", "s"),
+        ("run_id", "run id", "s"),
+        ("status", "status", "s"),
+        ("epochs_logged", "epochs logged", "d"),
+        ("current", "superseded by", "s"),
+        ("superseded_by", "its run id", "s"),
+        ("failure", "note", "s"),
+    ]
+    return [*blocks, frame_table(frame.sort_values(["name", "run_id"]), columns)]
+
+
+def document(study: Study, specs: Sequence[FigureSpec], pngs: dict[str, bytes]) -> list[Block]:
     """The whole report, section by section."""
+    diag = study.diag
     return [
-        *header_blocks(data),
-        *question_blocks(data, diag),
+        *header_blocks(study),
+        *question_blocks(study),
         *summary_blocks(diag),
-        *ledger_blocks(data, diag),
+        *ledger_blocks(study.data, diag),
         *effect_blocks(diag),
+        *seed_blocks(diag),
+        *remedy_blocks(diag, pngs),
         *figure_blocks(specs, pngs),
         *verdict_blocks(diag),
         *problem_blocks(diag),
-        *definition_blocks(t),
+        *superseded_blocks(study),
+        *definition_blocks(study.thresholds),
         *environment_blocks(diag),
     ]

@@ -36,8 +36,8 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.sweep.identity import sweep_id, sweeper_params
+from scratchnet.sweep.results import save_results
 from scratchnet.sweep.study import (
-    OVERRIDES_ATTR,
     evaluated,
     journal_path,
     link_to_parent,
@@ -261,31 +261,8 @@ class OptunaSweeper(Sweeper):
         for trial, overrides, ret in zip(trials, searched, results, strict=True):
             state, value = trial_outcome(ret, self.objective)
             returned = ret.return_value if ret.status == JobStatus.COMPLETED else None
-            run_id = returned.get("run_id") if isinstance(returned, Mapping) else None
-            record_job(trial, overrides, run_id)
+            record_job(trial, overrides, returned)
             study.tell(trial, value, state=state)
             shown = state.name if value is None else f"{self.objective}={value:.6g}"
             log.info("trial %d: %s (%s)", trial.number, shown, " ".join(overrides))
         return results
-
-
-def save_results(study: optuna.Study, objective: str, path: Path) -> dict[str, int]:
-    """Log the best trial, write the outcome next to multirun.yaml; evaluated trials by state."""
-    from optuna.trial import TrialState
-
-    trials = evaluated(study)
-    states = [s for s in TrialState if s.is_finished()]
-    counts = {s.name.lower(): sum(t.state == s for t in trials) for s in states}
-    results: dict[str, Any] = {"objective": objective, "direction": study.direction.name.lower()}
-    results |= {"study": study.study_name} | counts
-    if counts["complete"]:
-        best = study.best_trial
-        overrides = best.user_attrs[OVERRIDES_ATTR]
-        results |= {"best_trial": best.number, "best_value": best.value}
-        results["best_overrides"] = overrides
-        log.info("best trial %d: %s=%.6g with %s", best.number, objective, best.value,
-                 " ".join(overrides))  # fmt: skip
-    else:
-        log.warning("no trial completed: %s", counts)
-    OmegaConf.save(OmegaConf.create(results), path)
-    return counts

@@ -17,7 +17,14 @@ from omegaconf import DictConfig
 from scratchnet.core.errors import ScratchnetError
 from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.sweep import registry
-from scratchnet.sweep.identity import definition_overrides, grid_size, sweep_id, sweeper_params
+from scratchnet.sweep.check import GRID_SWEEPERS
+from scratchnet.sweep.identity import (
+    definition_overrides,
+    effective_params,
+    grid_size,
+    sweep_id,
+    sweeper_params,
+)
 from scratchnet.tracking.lease import Lease, try_lease
 from scratchnet.tracking.names import (
     PARENT_ENV,
@@ -27,6 +34,7 @@ from scratchnet.tracking.names import (
     SWEEP_OBJECTIVE,
     SWEEP_OVERRIDES,
     SWEEP_PARAMS,
+    SWEEP_STUDY_PARAMS,
     SWEEP_SWEEPER,
 )
 from scratchnet.tracking.provenance import mask_overrides, mask_tree
@@ -52,14 +60,21 @@ class SweepBusy(ScratchnetError):
 def definition(
     config: DictConfig, overrides: Sequence[str], params: Mapping[str, Any]
 ) -> dict[str, str]:
-    """The sweep's definition as the parent's params (secret-looking values masked)."""
-    size = grid_size(overrides, params)
+    """The sweep's definition as the parent's params (secret-looking values masked): what runs.
+
+    `sweep.params` is the search space after the command line replaced the study's own values
+    of the same keys (the study's are kept in `sweep.study_params`); `sweep.grid_size` is the
+    number of jobs that merge defines ("unknown" for a search such as Optuna's).
+    """
+    sweeper = str(config.hydra.sweeper.get("_target_", "unknown"))
+    size = grid_size(overrides, params) if sweeper.endswith(GRID_SWEEPERS) else None
     return {
         SWEEP_OVERRIDES: " ".join(mask_overrides(definition_overrides(overrides))) or "(none)",
-        SWEEP_PARAMS: json.dumps(mask_tree(params), sort_keys=True),
+        SWEEP_PARAMS: json.dumps(mask_tree(effective_params(overrides, params)), sort_keys=True),
+        SWEEP_STUDY_PARAMS: json.dumps(mask_tree(params), sort_keys=True),
         SWEEP_GRID_SIZE: "unknown" if size is None else str(size),
         SWEEP_LAUNCHER: str(config.hydra.launcher.get("_target_", "unknown")),
-        SWEEP_SWEEPER: str(config.hydra.sweeper.get("_target_", "unknown")),
+        SWEEP_SWEEPER: sweeper,
         SWEEP_OBJECTIVE: str(config.hydra.sweeper.get("objective", "none")),
     }
 

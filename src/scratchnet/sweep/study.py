@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -38,6 +39,8 @@ EXPERIMENT_ATTR = "mlflow_experiment"
 PARENT_ATTR = "mlflow_parent_run_id"
 OVERRIDES_ATTR = "overrides"  # a trial's: the overrides its job ran (floats rounded)
 RUN_ID_ATTR = "mlflow_run_id"  # a trial's: its child run, when the job made or found one
+RUN_NAME_ATTR = "mlflow_run_name"  # ... that run's name, and its final validation loss: what
+FINAL_LOSS_ATTR = "final_loss"  # the sweep's best-run rule breaks ties with
 
 
 def make_sampler(
@@ -139,8 +142,16 @@ def evaluated(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return [t for t in trials if t.state.is_finished() and OVERRIDES_ATTR in t.user_attrs]
 
 
-def record_job(trial: optuna.Trial, overrides: Sequence[str], run_id: object) -> None:
-    """What the trial's job ran, kept on the trial: its overrides and MLflow run id."""
+def record_job(trial: optuna.Trial, overrides: Sequence[str], returned: object) -> None:
+    """What the trial's job ran, kept on the trial: its overrides, its MLflow run (id, name)
+    and the run's final validation loss (test without one), from what the job returned."""
     trial.set_user_attr(OVERRIDES_ATTR, list(overrides))
+    found = returned if isinstance(returned, Mapping) else {}
+    run_id, name = found.get("run_id"), found.get("name")
     if isinstance(run_id, str) and run_id:
         trial.set_user_attr(RUN_ID_ATTR, run_id)
+    if isinstance(name, str) and name:
+        trial.set_user_attr(RUN_NAME_ATTR, name)
+    loss = found.get("val_loss", found.get("test_loss"))
+    if isinstance(loss, int | float) and not isinstance(loss, bool) and math.isfinite(loss):
+        trial.set_user_attr(FINAL_LOSS_ATTR, float(loss))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scratchnet.tracking.attempts import Attempt, superseded
 from scratchnet.tracking.names import (
     BEST_EPOCH_TAG,
     CONFIG_HASH_TAG,
@@ -25,6 +26,7 @@ from scratchnet.tracking.names import (
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
     OVERRIDES_TAG,
+    PARENT_TAG,
     SELECTION_TAG,
     STOPPED_EARLY_TAG,
     STOPPED_EPOCH_TAG,
@@ -44,7 +46,10 @@ PARAM_COLUMNS: dict[str, tuple[str, type]] = {
     "iters_num": ("trainer.iters_num", int),
     "sampling": ("trainer.sampling", str),
     "activation": ("model.activation", str),
-    "weight_init_std": ("model.weight_init_std", float),
+    "weight_init_std": ("model.weight_init_std", str),  # a number or a name (he, xavier ...)
+    "optimizer": ("optimizer.name", str),
+    "weight_decay_lambda": ("model.weight_decay_lambda", float),
+    "dropout_ratio": ("model.dropout_ratio", float),
     "val_fraction": ("data.val_fraction", float),
     "patience": ("trainer.early_stopping.patience", int),
 }
@@ -66,11 +71,15 @@ TAG_COLUMNS = {
     "stopped_epoch": STOPPED_EPOCH_TAG,
     "early_best_epoch": BEST_EPOCH_TAG,
     "epochs_planned": EPOCHS_PLANNED_TAG,
+    "parent_run_id": PARENT_TAG,
 }
 INT_TAG_COLUMNS = ("diverged_epoch", "stopped_epoch", "early_best_epoch", "epochs_planned")
 SPLIT_METRICS = tuple(k for k in EPOCH_METRICS if not k.startswith("gap_"))
 RUN_COLUMNS = ["run_id", "name", "status", "start_time", "end_time"]
-SORT_COLUMNS = ["lr", "batch_size", "hidden_size", "train_size", "seed", "name", "run_id"]
+SORT_COLUMNS = [
+    *("lr", "batch_size", "hidden_size", "train_size", "activation", "optimizer"),
+    *("weight_decay_lambda", "dropout_ratio", "weight_init_std", "seed", "name", "run_id"),
+]
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,36 @@ def runs_frame(runs: Iterable[RunRecord]) -> pd.DataFrame:
     frame["diverged"] = frame["diverged"].eq("true")
     frame["stopped_early"] = frame["stopped_early"].eq("true")
     return sort_runs(frame)
+
+
+def with_membership(runs: pd.DataFrame, parent_id: str) -> pd.DataFrame:
+    """`runs` (a sweep's members) plus `reused` (a run of an earlier sweep this one skipped
+    its config for) and `superseded_by` (the current attempt of a superseded run's config,
+    None for the current ones: `scratchnet.tracking.attempts`)."""
+    out = runs.copy()
+    out["reused"] = out["parent_run_id"].ne(parent_id) if len(out) else pd.Series(dtype=bool)
+    rows = out[["run_id", "config_hash", "status", "start_time"]].itertuples(index=False)
+    attempts = [
+        Attempt(r.run_id, r.config_hash, r.status, None if pd.isna(r.start_time) else r.start_time)
+        for r in rows
+    ]
+    gone = superseded(attempts)
+    out["superseded_by"] = [gone.get(run_id) for run_id in out["run_id"]]
+    return out
+
+
+def current_attempts(runs: pd.DataFrame) -> pd.DataFrame:
+    """The current attempts: every run of the frame that no later attempt superseded."""
+    if "superseded_by" not in runs:
+        return runs
+    return runs[runs["superseded_by"].isna()]
+
+
+def superseded_attempts(runs: pd.DataFrame) -> pd.DataFrame:
+    """The superseded attempts, listed apart (never counted)."""
+    if "superseded_by" not in runs:
+        return runs.iloc[0:0]
+    return runs[runs["superseded_by"].notna()]
 
 
 def sort_runs(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,7 @@ writers (runs, sweeps, write-back) and the readers (reports, resume) both import
 here, so a name cannot drift between the side that writes it and the side that reads it.
 """
 
-from scratchnet.training.metrics import METRICS
+from scratchnet.training.metrics import BATCH_LOSS, METRICS, PENALTY
 
 TAG_PREFIX = "scratchnet."
 
@@ -48,6 +48,18 @@ SWEEP_PARENT_TAG = f"{TAG_PREFIX}sweep_parent"
 SWEEP_ID_TAG = f"{TAG_PREFIX}sweep_id"
 STUDY_DESCRIPTION_TAG = f"{TAG_PREFIX}study_description"
 SWEEP_SELECTION_TAG = f"{TAG_PREFIX}sweep_selection"  # the split its best runs were chosen on
+PACKAGES_TAG = f"{TAG_PREFIX}packages"  # JSON: python and package versions that ran the sweep
+# A FINISHED run an overlapping sweep skipped (same config) is linked to it as a member: MLflow
+# gives a run one parent, so the link is a tag per sweep parent, found with one search.
+MEMBER_TAG_PREFIX = f"{TAG_PREFIX}member_of."
+REUSED = "reused"
+
+
+def member_tag(parent_run_id: str) -> str:
+    """The tag that makes a run a (reused) member of the sweep with this parent run."""
+    return f"{MEMBER_TAG_PREFIX}{parent_run_id}"
+
+
 # The analysis written back onto each run.
 VERDICT_TAG = "overfit.verdict"
 REASON_TAG = "overfit.reason"
@@ -59,7 +71,12 @@ RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
 
 # Metrics: every epoch's (step = epoch), a sweep parent's summary, a run's diagnosis.
 EPOCH_METRICS = METRICS
+PENALTY_METRIC = PENALTY  # beside them with weight decay: 0.5 lambda (|W1|^2 + |W2|^2)
+BATCH_LOSS_METRIC = BATCH_LOSS  # with trainer.batch_loss: the epoch's mean mini-batch loss
 SUMMARY_COUNTS = ("runs_finished", "runs_failed", "runs_killed", "runs_diverged")
+# ... and how many of the finished were reused from earlier sweeps, how many attempts were
+# superseded by a later attempt of their configuration (scratchnet.tracking.attempts).
+MEMBER_COUNTS = ("runs_reused", "runs_superseded")
 
 
 def best_final_acc(split: str) -> str:
@@ -86,6 +103,7 @@ DIAGNOSIS_METRICS = {
     "best_acc": "best_{split}_acc",
     "test_loss_at_best": "test_loss_at_best",
     "test_acc_at_best": "test_acc_at_best",
+    "gap_acc_at_best": "gap_acc_at_best",
     "gap_acc_final": "gap_acc_final",
     "gap_acc_max": "gap_acc_max",
     "gap_loss_final": "gap_loss_final",
@@ -97,7 +115,8 @@ DIAGNOSIS_METRICS = {
 
 # A sweep parent's params: its definition.
 SWEEP_OVERRIDES = "sweep.overrides"
-SWEEP_PARAMS = "sweep.params"
+SWEEP_PARAMS = "sweep.params"  # the search space that ran: the command line over the study's
+SWEEP_STUDY_PARAMS = "sweep.study_params"  # the study's own `hydra.sweeper.params`
 SWEEP_GRID_SIZE = "sweep.grid_size"
 SWEEP_LAUNCHER = "sweep.launcher"
 SWEEP_SWEEPER = "sweep.sweeper"

@@ -1,9 +1,11 @@
 """Provenance of a run: the code version it ran, and secrets kept out of what is recorded."""
 
 import os
+import platform
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from scratchnet.tracking.names import (
     VERSION_TAG,
 )
 
+PACKAGES = ("scratchnet", "numpy", "pandas", "matplotlib", "mlflow", "hydra-core", "optuna")
 SECRET_KEY = re.compile(r"(password|passwd|token|secret|api_?key|(^|[._])key)$", re.IGNORECASE)
 MASK = "***"
 
@@ -88,3 +91,14 @@ def slurm_job_id(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
     return f"{array}_{task}" if array and task else env.get("SLURM_JOB_ID") or None
+
+
+def package_versions() -> dict[str, str]:
+    """Python and the installed versions of the packages a sweep or report depends on."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

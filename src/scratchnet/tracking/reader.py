@@ -22,9 +22,16 @@ from scratchnet.tracking.frames import (
     SweepData,
     history_frame,
     runs_frame,
+    with_membership,
     with_summary,
 )
-from scratchnet.tracking.names import PARENT_TAG, SWEEP_ID_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.names import (
+    PARENT_TAG,
+    REUSED,
+    SWEEP_ID_TAG,
+    SWEEP_PARENT_TAG,
+    member_tag,
+)
 from scratchnet.tracking.store import StoreError
 
 # The gaps are recomputed from the split metrics (bit-identical, fewer reads).
@@ -69,6 +76,14 @@ def child_runs(client: MlflowClient, experiment_id: str, parent_id: str) -> list
     return search_all(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent_id}'")
 
 
+def member_runs(client: MlflowClient, experiment_id: str, parent_id: str) -> list[Run]:
+    """Every run of the sweep: its children, then the runs of earlier sweeps it reused."""
+    kids = child_runs(client, experiment_id, parent_id)
+    seen = {r.info.run_id for r in kids}
+    reused = search_all(client, experiment_id, f"tags.`{member_tag(parent_id)}` = '{REUSED}'")
+    return kids + [r for r in reused if r.info.run_id not in seen]
+
+
 def to_sweep(run: Run, experiment: Experiment) -> Sweep:
     """The parent run as a Sweep."""
     info = run.info
@@ -85,17 +100,32 @@ def to_sweep(run: Run, experiment: Experiment) -> Sweep:
     )
 
 
+def latest_back(sweep: str) -> int | None:
+    """`latest` -> 0, `latest~2` -> 2 (the sweep two before the newest); else None."""
+    head, sep, back = sweep.partition("~")
+    if head != "latest" or (sep and not back.isdigit()):
+        return None
+    return int(back) if sep else 0
+
+
 def find_sweep(client: MlflowClient, experiment: Experiment, sweep: str = "latest") -> Sweep:
-    """The sweep `latest`, or the one whose parent run id (or a prefix) or sweep id is `sweep`."""
+    """The sweep `latest` (or `latest~N`, N before it), or the one whose parent run id (or a
+    prefix) or sweep id is `sweep`."""
     parents = sweep_parents(client, experiment.experiment_id)
     sweep = sweep.strip()
-    if sweep == "latest":
+    back = latest_back(sweep)
+    if back is not None:
         if not parents:
             raise StoreError(
                 f"experiment {experiment.name!r} has no sweep (no run tagged "
                 f"{SWEEP_PARENT_TAG}=true); run one with scratchnet-train -m"
             )
-        return to_sweep(parents[0], experiment)
+        if len(parents) <= back:
+            raise StoreError(
+                f"--sweep {sweep!r} is not allowed: experiment {experiment.name!r} has "
+                f"{len(parents)} sweeps (allowed: latest to latest~{len(parents) - 1})"
+            )
+        return to_sweep(parents[back], experiment)
     matches = [
         r
         for r in parents
@@ -109,7 +139,7 @@ def find_sweep(client: MlflowClient, experiment: Experiment, sweep: str = "lates
     known = ", ".join(r.info.run_id[:8] for r in parents[:5]) or "none"
     raise StoreError(
         f"no sweep {sweep!r} in experiment {experiment.name!r} "
-        f"(allowed: latest, a parent run id or prefix, a sweep id; recent: {known})"
+        f"(allowed: latest, latest~N, a parent run id or prefix, a sweep id; recent: {known})"
     )
 
 
@@ -141,14 +171,20 @@ def read_history(
 
 
 def load_sweep(client: MlflowClient, experiment: str, sweep: str = "latest") -> SweepData:
-    """Read one sweep of `experiment`: its parent, its child runs and their histories."""
+    """Read one sweep of `experiment`: its parent, its members (child runs and runs reused
+    from earlier sweeps, columns `reused` and `superseded_by`) and their histories."""
     exp = find_experiment(client, experiment)
     parent = find_sweep(client, exp, sweep)
-    children = child_runs(client, exp.experiment_id, parent.run_id)
-    if not children:
+    return load_parent(client, parent)
+
+
+def load_parent(client: MlflowClient, parent: Sweep) -> SweepData:
+    """Read the members of the sweep with this parent, and their histories."""
+    found = member_runs(client, parent.experiment_id, parent.run_id)
+    if not found:
         raise StoreError(
-            f"sweep {parent.short_id} of experiment {experiment!r} has no child runs yet"
+            f"sweep {parent.short_id} of experiment {parent.experiment!r} has no child runs yet"
         )
-    runs = runs_frame(record(r) for r in children)
+    runs = with_membership(runs_frame(record(r) for r in found), parent.run_id)
     history = read_history(client, runs["run_id"])
     return SweepData(parent, with_summary(runs, history), history)

@@ -172,4 +172,4 @@ def summarize_outcome(outcome: RunOutcome, experiment: str) -> Summary:
         log.info("%s: epoch %d %s", name, final["epoch"], shown)
     if outcome.run_id:
         log.info("MLflow run %s in experiment %r", outcome.run_id, experiment)
-    return {"run_id": outcome.run_id, "diverged": result.diverged, **final}
+    return {"run_id": outcome.run_id, "name": name, "diverged": result.diverged, **final}

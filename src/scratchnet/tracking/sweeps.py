@@ -4,37 +4,37 @@ The Hydra side (what a sweep is, when it starts and ends) is `scratchnet.sweep`;
 is what it asks of MLflow.
 """
 
+import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from mlflow.entities import Metric, Param, Run, RunTag
+from mlflow.entities import Param, Run
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.core.liveness import ALIVE, current_owner, parse_owner
 from scratchnet.tracking.names import (
     CONFIG_HASH_TAG,
-    DIVERGED_TAG,
     FAILED,
     FAILURE_TAG,
     FINISHED,
     KILLED,
     OWNER_TAG,
+    PACKAGES_TAG,
     PARENT_TAG,
+    REUSED,
     RUNNING,
     STUDY_DESCRIPTION_TAG,
     STUDY_TAG,
-    SUMMARY_COUNTS,
     SWEEP_ID_TAG,
     SWEEP_PARENT_TAG,
-    SWEEP_SELECTION_TAG,
-    best_by_tag,
-    best_final_acc,
-    best_min_loss,
+    member_tag,
 )
 from scratchnet.tracking.reaper import judge, reap_dead_runs
+from scratchnet.tracking.provenance import package_versions
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
+from scratchnet.tracking.summary import SweepSummary, log_summary, summarize
 
 log = logging.getLogger("scratchnet.sweep")
 
@@ -86,6 +86,7 @@ def create_parent(
         STUDY_TAG: name,
         STUDY_DESCRIPTION_TAG: description,
         OWNER_TAG: current_owner().encode(),
+        PACKAGES_TAG: json.dumps(package_versions(), sort_keys=True),
     }
     run = client.create_run(experiment_id, run_name=f"sweep {name} {sid[:8]}", tags=tags)
     client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in definition.items()])
@@ -109,6 +110,32 @@ def children(client: MlflowClient, experiment_id: str, parent_id: str) -> list[R
     )
 
 
+def reused_members(client: MlflowClient, experiment_id: str, parent_id: str) -> list[Run]:
+    """The runs of earlier sweeps that this sweep reused (linked by `member_tag`)."""
+    return client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{member_tag(parent_id)}` = '{REUSED}'",
+        max_results=50000,
+    )
+
+
+def members(client: MlflowClient, experiment_id: str, parent_id: str) -> list[Run]:
+    """Every run of a sweep: its children, then the runs it reused (each once)."""
+    kids = children(client, experiment_id, parent_id)
+    seen = {r.info.run_id for r in kids}
+    reused = reused_members(client, experiment_id, parent_id)
+    return kids + [r for r in reused if r.info.run_id not in seen]
+
+
+def link_member(client: MlflowClient, run: Run, parent_id: str) -> bool:
+    """Make a FINISHED run of another sweep (or none) a reused member of this one; True if
+    linked, False when it is this sweep's own child already."""
+    if run.data.tags.get(PARENT_TAG) == parent_id:
+        return False
+    client.set_tag(run.info.run_id, member_tag(parent_id), REUSED)
+    return True
+
+
 def find_finished(client: MlflowClient, experiment_id: str, config_hash: str) -> Run | None:
     """A FINISHED run of the experiment with this config hash (the resume check)."""
     found = client.search_runs(
@@ -122,15 +149,24 @@ def find_finished(client: MlflowClient, experiment_id: str, config_hash: str) ->
 
 
 def finished_twin(
-    uri: str | None, experiment: str, config_hash: str, server_wait: float = 0.0
+    uri: str | None,
+    experiment: str,
+    config_hash: str,
+    parent_id: str | None = None,
+    server_wait: float = 0.0,
 ) -> Run | None:
-    """A FINISHED run in `experiment` that computed exactly this config, if any (a job's
-    check: its launcher checked the store's integrity; a server is waited for)."""
+    """A FINISHED run in `experiment` that computed exactly this config, if any; with
+    `parent_id`, linked to that sweep as a reused member (unless it is its own child). A
+    job's check: its launcher checked the store's integrity; a server is waited for."""
     client = MlflowClient(tracking_uri=resolve_uri(uri, server_wait, check_integrity=False))
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
-    return find_finished(client, found.experiment_id, config_hash)
+    twin = find_finished(client, found.experiment_id, config_hash)
+    if twin is not None and parent_id:
+        with interrupts_deferred():
+            link_member(client, twin, parent_id)
+    return twin
 
 
 def _end_running(client: MlflowClient, runs: Iterable[Run], status: str, why: str) -> list[str]:
@@ -153,7 +189,7 @@ def mark_interrupted_runs_killed(client: MlflowClient, runs: Iterable[Run]) -> l
     A parallel launcher ends its workers when the sweep is interrupted (joblib's loky sends
     SIGKILL), so their runs cannot close themselves; their logged epochs are kept.
     """
-    return _end_running(client, runs, KILLED, "still RUNNING when its sweep was stopped")
+    return _end_running(client, runs, KILLED, "stopped with its sweep (interrupted)")
 
 
 def end_casualties(client: MlflowClient, runs: Sequence[Run], killed: Collection[int]) -> list[str]:
@@ -174,69 +210,6 @@ def owner_pid(run: Run) -> int | None:
     return owner.pid if owner else None
 
 
-@dataclass(frozen=True)
-class SweepSummary:
-    """Counts by outcome and the best runs, as logged on the parent at the sweep's end.
-
-    The best runs are chosen on `split`: validation when every candidate has one, else test
-    (runs without a validation split), which the parent's `sweep_selection` tag then says.
-    """
-
-    finished: int
-    failed: int
-    killed: int
-    diverged: int
-    split: str
-    best_final_acc: tuple[str, float] | None
-    best_min_loss: tuple[str, float] | None
-
-
-def summarize(client: MlflowClient, runs: Sequence[Run]) -> SweepSummary:
-    """Finished/failed/killed/diverged counts; best run by final accuracy and by lowest loss
-    at any epoch, on the validation split (on test only when the runs have none)."""
-    status = [r.info.status for r in runs]
-    ok = [r for r in runs if r.info.status == FINISHED and r.data.tags.get(DIVERGED_TAG) != "true"]
-    split = "val" if ok and all("val_acc" in r.data.metrics for r in ok) else "test"
-    best_acc = max(
-        (
-            (r.info.run_name, r.data.metrics[f"{split}_acc"])
-            for r in ok
-            if f"{split}_acc" in r.data.metrics
-        ),
-        key=lambda pair: pair[1],
-        default=None,
-    )
-    lowest = []
-    for r in ok:
-        history = client.get_metric_history(r.info.run_id, f"{split}_loss")
-        if history:
-            lowest.append((r.info.run_name, min(m.value for m in history)))
-    return SweepSummary(
-        finished=status.count(FINISHED),
-        failed=status.count(FAILED),
-        killed=status.count(KILLED),
-        diverged=sum(r.data.tags.get(DIVERGED_TAG) == "true" for r in runs),
-        split=split,
-        best_final_acc=best_acc,
-        best_min_loss=min(lowest, key=lambda pair: pair[1], default=None),
-    )
-
-
-def log_summary(client: MlflowClient, parent_id: str, summary: SweepSummary) -> None:
-    """Counts as parent metrics, the best runs as parent tags."""
-    counts = (summary.finished, summary.failed, summary.killed, summary.diverged)
-    metrics = [Metric(k, float(v), 0, 0) for k, v in zip(SUMMARY_COUNTS, counts, strict=True)]
-    tags = [RunTag(SWEEP_SELECTION_TAG, summary.split)]
-    chosen = (
-        (best_final_acc(summary.split), summary.best_final_acc),
-        (best_min_loss(summary.split), summary.best_min_loss),
-    )
-    for metric, best in chosen:
-        if best is not None:
-            metrics.append(Metric(metric, best[1], 0, 0))
-            tags.append(RunTag(best_by_tag(metric), best[0]))
-    client.log_batch(parent_id, metrics=metrics, tags=tags)
-
 
 def end_sweep(
     parent: SweepParent, status: str, killed_by_launcher: Collection[int] = ()
@@ -255,17 +228,21 @@ def end_sweep(
             dead = mark_interrupted_runs_killed(client, runs)
         else:
             dead = end_casualties(client, runs, killed_by_launcher)
-        if dead:
-            runs = children(client, parent.experiment_id, parent_id)
-        summary = summarize(client, runs)
+        runs = members(client, parent.experiment_id, parent_id)
+        summary = summarize(client, runs, parent_id)
         log_summary(client, parent_id, summary)
         client.set_terminated(parent_id, status=status)
+    if dead:
+        log.info("ended %d runs still RUNNING: %s", len(dead), dead)
     log.info(
-        "sweep done: %d finished (%d diverged), %d failed, %d killed; best final %s_acc: %s",
+        "sweep done: %d finished (%d reused from earlier sweeps, %d diverged), %d failed, "
+        "%d killed, %d superseded attempt(s); best final %s_acc: %s",
         summary.finished,
+        summary.reused,
         summary.diverged,
         summary.failed,
         summary.killed,
+        summary.superseded,
         summary.split,
         summary.best_final_acc,
     )

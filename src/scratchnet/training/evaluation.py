@@ -112,7 +112,7 @@ class BlockEvaluator:
             sums = [s for (b, _, _), s in zip(self.blocks, self._sums, strict=True) if b == split]
             loss = sum(block_loss for block_loss, _ in sums)  # in block order: deterministic
             totals[name] = (loss / len(reader), sum(correct for _, correct in sums) / len(reader))
-        return epoch_metrics(totals)
+        return epoch_metrics(totals, penalty(self.target))
 
     def restore(self) -> None:
         """Put the last evaluated weights back into the net (after a diverged epoch)."""
@@ -133,8 +133,13 @@ class BlockEvaluator:
             self._pool.shutdown()
 
 
+def penalty(net: TwoLayerNet) -> float | None:
+    """The net's weight decay penalty, logged beside the (data) losses; None without decay."""
+    return net.weight_decay_penalty() if net.weight_decay_lambda else None
+
+
 def evaluate(net: TwoLayerNet, data: Dataset, chunk_size: int) -> dict[str, float]:
-    """Loss and accuracy on the full splits, and the generalization gaps.
+    """Loss and accuracy on the full splits, the generalization gaps, and any penalty.
 
     The reference path: `TwoLayerNet.evaluate` in chunks of `chunk_size` rows.
     """
@@ -143,7 +148,8 @@ def evaluate(net: TwoLayerNet, data: Dataset, chunk_size: int) -> dict[str, floa
         {
             name: net.evaluate(features[name], t, chunk_size=chunk_size)
             for name, _, t in data.splits()
-        }
+        },
+        penalty(net),
     )
 
 

@@ -10,13 +10,23 @@ The chapter's math for a batch of N rows x with integer labels t:
     d1 = dL/da1 = (d2 W2^T) * h'(a1)       (sigmoid: z1 (1 - z1); relu: [z1 > 0])
     dW1 = x^T d1            db1 = sum_n d1
 
-`step` folds the learning rate into d2 (d2 = lr (y - onehot(t)) / N), so every product
-after it is already lr * gradient and each update is one in-place subtraction. Arrays are
-allocated once per row count and written by `out=` products and in-place ufuncs in the
-net's dtype: no per-step allocations of note, no float64 temporaries, and no second forward
-pass for a loss nobody reads. The parameters are the net's own arrays, updated in place, so
-`net.predict` and friends see every step. The output layer is kept transposed (classes x
-rows): softmax's max and sum then run across 10 rows of contiguous numbers, ~2x faster.
+With dropout, `step` multiplies z1 by a fresh mask (drawn by the net's `Dropout`, the one
+place masks are drawn) and evaluation by 1 - ratio; the backward pass then needs no mask of
+its own, since h'(a1) is read off the masked z1 and is 0 wherever a unit was dropped. With
+weight decay, lambda W is added to dW1 and dW2 in place. The gradients go into buffers made
+once, and the optimizer's `update(params, grads)` moves the weights: when the net's
+parameters are views of one buffer (as `TwoLayerNet` packs them), as one array, so that
+each of its elementwise operations is one call, not four. Plain SGD is the one
+special case: the learning rate is folded into d2 (d2 = lr (y - onehot(t)) / N), so every
+product after it is already lr * gradient and the update is one in-place subtraction, as
+it has always been (bit for bit; `benchmarks/` measures what the fold saves).
+
+Arrays are allocated once per row count and written by `out=` products and in-place ufuncs
+in the net's dtype: no per-step allocations of note, no float64 temporaries, and no second
+forward pass for a loss nobody reads. The parameters are the net's own arrays, updated in
+place, so `net.predict` and friends see every step. The output layer is kept transposed
+(classes x rows): softmax's max and sum then run across 10 rows of contiguous numbers, ~2x
+faster.
 """
 
 from collections.abc import Callable
@@ -28,7 +38,8 @@ from numpy.typing import NDArray
 from scratchnet.core.checks import check_choice
 from scratchnet.data.features import RowReader
 from scratchnet.nn.functions import CEE_DELTA
-from scratchnet.nn.two_layer_net import TwoLayerNet
+from scratchnet.nn.optimizers import SGD, Optimizer, flat_buffer, pack
+from scratchnet.nn.two_layer_net import DECAYED, TwoLayerNet
 
 
 def _sigmoid(a: NDArray) -> None:
@@ -56,6 +67,11 @@ def _relu_backward(d: NDArray, z: NDArray) -> None:
     d *= z > 0
 
 
+def _same(a: tuple[NDArray, ...], b: tuple[NDArray, ...]) -> bool:
+    """True when a and b hold the very same arrays, in order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 @dataclass(frozen=True)
 class Kernel:
     """An activation in place: `forward(a)` turns a1 into z1, `backward(d, z1)` scales d1."""
@@ -81,28 +97,63 @@ class Workspace:
         self.dtype = net.dtype
         self.kernel = KERNELS[check_choice("activation", net.activation, tuple(KERNELS))]
         self._buffers: dict[tuple[int, bool], dict[str, NDArray]] = {}
+        self._grads: dict[str, NDArray] = {}
+        self._decay: dict[str, NDArray] = {}
+        self._flat: tuple[tuple[NDArray, ...], dict[str, NDArray], dict[str, NDArray]] | None = None
 
     def buffers(self, rows: int, backward: bool = False) -> dict[str, NDArray]:
-        """Arrays for `rows` rows (made on first use): x, z1, yT, plus d1, dW1, dW2 for a step."""
+        """Arrays for `rows` rows (made on first use): x, z1, yT, plus d1 for a step (and the
+        mask and its float64 draws with dropout)."""
         key = (rows, backward)
         if key not in self._buffers:
             (n_in, n_hidden), n_out = self.net.params["W1"].shape, self.net.params["W2"].shape[1]
             shapes = {"x": (rows, n_in), "z1": (rows, n_hidden), "yT": (n_out, rows)}
             if backward:
-                shapes |= {"d1": (rows, n_hidden), "dW1": (n_in, n_hidden)}
-                shapes |= {"dW2": (n_hidden, n_out)}
+                shapes["d1"] = (rows, n_hidden)
             arrays = {k: np.empty(shape, dtype=self.dtype) for k, shape in shapes.items()}
             arrays["rows"] = np.arange(rows)
+            if backward and self.net.dropout.active:
+                arrays["mask"] = np.empty((rows, n_hidden), dtype=bool)
+                arrays["draws"] = np.empty((rows, n_hidden), dtype=np.float64)
             self._buffers[key] = arrays
         return self._buffers[key]
 
-    def forward(self, x: NDArray, buf: dict[str, NDArray]) -> tuple[NDArray, NDArray]:
-        """z1 = h(x W1 + b1) and y^T = softmax(z1 W2 + b2)^T, written into buf's z1 and yT."""
+    def gradients(self) -> dict[str, NDArray]:
+        """The buffers `step` writes the gradients into, one per parameter (made once, packed)."""
+        if not self._grads:
+            self._grads = pack({k: np.empty_like(p) for k, p in self.net.params.items()})
+        return self._grads
+
+    def _as_one(self) -> tuple[dict[str, NDArray], dict[str, NDArray]]:
+        """(params, grads) for the update: each as one flat array when the parameters are
+        packed (re-checked whenever they are not the very arrays seen last time), else as
+        they are (a parameter replaced mid-run so restarts the optimizer's state)."""
+        p, g = self.net.params, self.gradients()
+        seen = tuple(p.values())
+        if self._flat is None or not _same(seen, self._flat[0]):
+            flat_p, flat_g = flat_buffer(p), flat_buffer(g)
+            if flat_p is not None and flat_g is not None:
+                self._flat = (seen, {"all": flat_p}, {"all": flat_g})
+            else:
+                self._flat = (seen, p, g)
+        return self._flat[1], self._flat[2]
+
+    def forward(
+        self, x: NDArray, buf: dict[str, NDArray], train: bool = False
+    ) -> tuple[NDArray, NDArray]:
+        """z1 = dropout(h(x W1 + b1)) and y^T = softmax(z1 W2 + b2)^T, into buf's z1 and yT;
+        `train` draws a fresh dropout mask, else dropout scales by 1 - ratio."""
         p = self.net.params
         z1, y_t = buf["z1"], buf["yT"]
         np.matmul(x, p["W1"], out=z1)
         z1 += p["b1"]
         self.kernel.forward(z1)
+        dropout = self.net.dropout
+        if dropout.active:
+            if train:
+                z1 *= dropout.draw(buf["mask"], buf["draws"])
+            else:
+                z1 *= self.dtype.type(1.0 - dropout.dropout_ratio)
         np.matmul(p["W2"].T, z1.T, out=y_t)  # a2^T = W2^T z1^T
         y_t += p["b2"][:, None]
         y_t -= y_t.max(axis=0)  # softmax(a) = exp(a - max a) / sum exp(a - max a)
@@ -110,23 +161,57 @@ class Workspace:
         y_t /= y_t.sum(axis=0)
         return z1, y_t
 
-    def step(self, reader: RowReader, t: NDArray, rows: NDArray, lr: float) -> None:
-        """One update W <- W - lr dL/dW on the batch of training rows `rows` (labels t[rows])."""
-        p = self.net.params
+    def step(
+        self,
+        reader: RowReader,
+        t: NDArray,
+        rows: NDArray,
+        optimizer: Optimizer,
+        batch_loss: bool = False,
+    ) -> float | None:
+        """One update of the net by `optimizer` on the batch of training rows `rows` (labels
+        t[rows]); with `batch_loss`, returns the batch's summed loss before the update."""
+        p, g = self.net.params, self.gradients()
         n = len(rows)
         buf = self.buffers(n, backward=True)
+        fold = type(optimizer) is SGD  # plain SGD: lr folded into d2, see the module's doc
+        scale = optimizer.lr if fold else 1.0
+        labels = t[rows]
         xb = reader.take(rows, buf["x"])
-        z1, d2_t = self.forward(xb, buf)
-        d2_t[t[rows], buf["rows"]] -= 1  # y - onehot(t), transposed
-        d2_t *= self.dtype.type(lr / n)  # lr dL/da2
-        np.matmul(z1.T, d2_t.T, out=buf["dW2"])
-        d1 = np.matmul(d2_t.T, p["W2"].T, out=buf["d1"])  # uses W2 before its update
-        p["W2"] -= buf["dW2"]
-        p["b2"] -= d2_t.sum(axis=1)
+        z1, d2_t = self.forward(xb, buf, train=True)
+        loss = self._loss_sum(d2_t, labels, buf["rows"]) if batch_loss else None
+        d2_t[labels, buf["rows"]] -= 1  # y - onehot(t), transposed
+        d2_t *= self.dtype.type(scale / n)  # (lr) dL/da2
+        np.matmul(z1.T, d2_t.T, out=g["W2"])
+        np.sum(d2_t, axis=1, out=g["b2"])
+        d1 = np.matmul(d2_t.T, p["W2"].T, out=buf["d1"])
         self.kernel.backward(d1, z1)
-        np.matmul(xb.T, d1, out=buf["dW1"])
-        p["W1"] -= buf["dW1"]
-        p["b1"] -= d1.sum(axis=0)
+        np.matmul(xb.T, d1, out=g["W1"])
+        np.sum(d1, axis=0, out=g["b1"])
+        if self.net.weight_decay_lambda:
+            self._add_decay(g, scale)
+        params, grads = self._as_one()
+        if fold:
+            for key, grad in grads.items():
+                params[key] -= grad
+        else:
+            optimizer.update(params, grads)
+        return loss
+
+    def _add_decay(self, g: dict[str, NDArray], scale: float) -> None:
+        """g += scale lambda W for the weights (not the biases), through a scratch buffer."""
+        factor = self.dtype.type(scale * self.net.weight_decay_lambda)
+        for key in DECAYED:
+            w = self.net.params[key]
+            scratch = self._decay.setdefault(key, np.empty_like(w))
+            np.multiply(w, factor, out=scratch)
+            g[key] += scratch
+
+    def _loss_sum(self, y_t: NDArray, labels: NDArray, positions: NDArray) -> float:
+        """sum_n -log(y[n, t_n] + delta), summed in float64."""
+        picked = y_t[labels, positions]
+        picked += self.dtype.type(CEE_DELTA)
+        return -float(np.log(picked).sum(dtype=np.float64))
 
     def block_sums(self, reader: RowReader, t: NDArray, start: int, stop: int) -> tuple[float, int]:
         """(sum_n -log(y[n, t_n] + delta), rows with argmax y = t) over rows start:stop.
@@ -137,7 +222,5 @@ class Workspace:
         xb = reader.slice(start, stop, buf["x"])
         _, y_t = self.forward(xb, buf)
         labels = t[start:stop]
-        picked = y_t[labels, buf["rows"]]
-        picked += self.dtype.type(CEE_DELTA)
-        loss_sum = -float(np.log(picked).sum(dtype=np.float64))
+        loss_sum = self._loss_sum(y_t, labels, buf["rows"])
         return loss_sum, int(np.count_nonzero(y_t.argmax(axis=0) == labels))

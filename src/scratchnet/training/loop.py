@@ -3,7 +3,9 @@
 With integer labels, `train` runs the fast path (`scratchnet.training.fast`: preallocated
 buffers in the net's dtype, in-place ufuncs, no second forward pass, uint8 pixels gathered
 and scaled per batch) and evaluates in blocks over threads; with one-hot labels, the
-reference path (`sgd_step`, `TwoLayerNet.evaluate`). When there is a spare core, epoch e is
+reference path (`reference_step`, `TwoLayerNet.evaluate`). Both run every lever the same
+way: the optimizer (made fresh for each run, so its state is the run's alone), the net's
+weight decay and its dropout. When there is a spare core, epoch e is
 evaluated on a copy of its weights while epoch e + 1 trains. Every block is computed the same
 way whoever takes it, so the metrics are bit-identical for any thread count.
 """
@@ -15,7 +17,7 @@ from contextlib import closing
 import numpy as np
 
 from scratchnet.data import Dataset
-from scratchnet.nn import TwoLayerNet
+from scratchnet.nn import Optimizer, TwoLayerNet, make_optimizer
 from scratchnet.training.blas import (
     EVAL_BLOCK_ROWS,
     STEP_BLAS_THREADS,
@@ -24,6 +26,7 @@ from scratchnet.training.blas import (
 )
 from scratchnet.training.callbacks import Callback, TrainResult, batch_listeners
 from scratchnet.training.evaluation import BlockEvaluator, Evaluation, ReferenceEvaluation
+from scratchnet.training.metrics import BATCH_LOSS
 from scratchnet.training.plan import TrainPlan, batch_indices, make_plan
 from scratchnet.training.steps import FastStepper, ReferenceStepper, Stepper
 from scratchnet.training.stopping import (
@@ -33,12 +36,21 @@ from scratchnet.training.stopping import (
     EarlyStopping,
 )
 
-BATCH_SEED_KEY = 1  # batches come from SeedSequence(seed, spawn_key=(1,)); key 0 is the net's
+# A run's random draws, each from its own child of the seed: SeedSequence(seed, spawn_key=(k,)).
+# Key 0: the initial weights (NET_SEED_KEY, scratchnet.config.build); 1: the batches; 2: the
+# dropout masks. Each stream is independent of the others: adding dropout moves no batch.
+BATCH_SEED_KEY = 1
+DROPOUT_SEED_KEY = 2
 
 
 def batch_rng(seed: int) -> np.random.Generator:
     """The generator that draws a run's batches (independent of the weights' draw)."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(BATCH_SEED_KEY,)))
+
+
+def dropout_rng(seed: int) -> np.random.Generator:
+    """The generator that draws a run's dropout masks, one fresh mask per update."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DROPOUT_SEED_KEY,)))
 
 
 class _Loop:
@@ -59,8 +71,9 @@ class _Loop:
         self.listeners = batch_listeners(callbacks)
         self.divergence, self.best = divergence, best
         self.result = TrainResult(planned_epochs=plan.epochs)
+        self.batch_losses: dict[int, float] = {}
 
-    def steps(self, batches: list[np.ndarray]) -> None:
+    def steps(self, epoch: int, batches: list[np.ndarray]) -> None:
         """The updates of one epoch, each announced to the batch listeners first."""
         for rows in batches:
             if self.listeners:
@@ -68,6 +81,9 @@ class _Loop:
                     cb.on_batch_begin(self.result.iterations + 1, rows)
             self.stepper.step(rows)
             self.result.iterations += 1
+        batch_loss = self.stepper.take_batch_loss()
+        if batch_loss is not None:
+            self.batch_losses[epoch] = batch_loss
 
     def collect(self, epoch: int) -> dict[str, float] | None:
         """The started evaluation's metrics for `epoch`; None when they are not finite.
@@ -76,6 +92,8 @@ class _Loop:
         part of the run. The stopping rules take note of it.
         """
         metrics = self.evaluation.result()
+        if epoch in self.batch_losses:
+            metrics[BATCH_LOSS] = self.batch_losses.pop(epoch)
         divergence = self.divergence.check(epoch, metrics)
         if divergence is not None:
             self.result.divergence = divergence
@@ -105,7 +123,7 @@ class _Loop:
         """Evaluate each epoch right after its updates (the net waits for its callbacks)."""
         for epoch, batches in itertools.chain([(0, [])], self.batches):
             with blas_threads(step_threads):
-                self.steps(batches)
+                self.steps(epoch, batches)
             with blas_threads(eval_threads):
                 self.evaluation.start()
                 metrics = self.collect(epoch)
@@ -120,7 +138,7 @@ class _Loop:
         for epoch, batches in self.batches:
             done = self.result.iterations
             try:
-                self.steps(batches)
+                self.steps(epoch, batches)
             except KeyboardInterrupt:  # keep the epoch already trained and being evaluated
                 self.report(pending, self.collect(pending))
                 raise
@@ -162,10 +180,19 @@ class _Loop:
                 np.copyto(net.params[key], value)
 
 
+def _fresh_state(
+    net: TwoLayerNet, seed: int, name: str, lr: float, options: Mapping[str, float] | None
+) -> Optimizer:
+    """The run's own random state: a fresh optimizer, and the dropout masks from `seed`."""
+    if net.dropout.active:
+        net.dropout.rng = dropout_rng(seed)
+    return make_optimizer(name, lr, **(options or {}))
+
+
 def _engine(
     net: TwoLayerNet,
     data: Dataset,
-    lr: float,
+    stepper_args: tuple[Optimizer, bool],
     fast: bool,
     threads: int,
     chunk_size: int,
@@ -173,10 +200,11 @@ def _engine(
 ) -> tuple[Stepper, Evaluation]:
     """The fast path's stepper and block evaluator, or the reference path's (one-hot labels)."""
     if not fast:
-        return ReferenceStepper(net, data, lr), ReferenceEvaluation(net, data, chunk_size)
+        reference = ReferenceEvaluation(net, data, chunk_size)
+        return ReferenceStepper(net, data, *stepper_args), reference
     block_rows = min(chunk_size, EVAL_BLOCK_ROWS)
     evaluation = BlockEvaluator(net, data, threads, block_rows, snapshot=overlap)
-    return FastStepper(net, data, lr), evaluation
+    return FastStepper(net, data, *stepper_args), evaluation
 
 
 def train(
@@ -184,6 +212,8 @@ def train(
     data: Dataset,
     *,
     lr: float,
+    optimizer: str = "sgd",
+    optimizer_options: Mapping[str, float] | None = None,
     batch_size: int,
     epochs: int | None = None,
     iters_num: int | None = None,
@@ -197,10 +227,15 @@ def train(
     step_threads: int | None = STEP_BLAS_THREADS,
     eval_threads: int | None = None,
     overlap_evaluation: bool = True,
+    batch_loss: bool = False,
 ) -> TrainResult:
     """Train `net` in place; evaluate at epoch 0 and after every epoch; stop on divergence.
 
-    Batches are drawn from `seed` (its spawn key 1; key 0 is for weight initialisation).
+    Updates by a fresh `optimizer` (sgd, momentum, nesterov, adagrad, rmsprop, adam) at `lr`,
+    its other hyperparameters from `optimizer_options`; the net's weight decay and dropout
+    apply in training (its evaluation never drops). Batches are drawn from `seed` (its spawn
+    key 1; key 0 is for weight initialisation), dropout masks from its key 2 (`train` sets
+    `net.dropout.rng`). With `batch_loss`, each epoch also reports `train_batch_loss`.
     Diverged: a loss is NaN/inf, or the train loss stays above `divergence_factor` times its
     epoch-0 value for `divergence_patience` epochs in a row (cross-entropy saturates at
     -log(delta) ~ 16, so blow-ups stay finite); the net is then left with the weights of the
@@ -218,7 +253,8 @@ def train(
     threads = eval_threads or default_eval_threads()
     fast = data.t_train.ndim == 1 and data.t_test.ndim == 1  # else one-hot: the reference path
     overlap = fast and overlap_evaluation and threads > 1 and step_threads == 1
-    stepper, evaluation = _engine(net, data, lr, fast, threads, eval_chunk_size, overlap)
+    update = (_fresh_state(net, seed, optimizer, lr, optimizer_options), batch_loss)
+    stepper, evaluation = _engine(net, data, update, fast, threads, eval_chunk_size, overlap)
     loop = _Loop(
         plan,
         batch_indices(plan, sampling, batch_rng(seed)),

@@ -20,6 +20,7 @@ STUDIES = (  # in the chapter's order; each is a module here and conf/chapter/<n
     "gradient_descent",
     "gradient_check",
     "minibatch_loss",
+    "optimizer_paths",  # chapter 6.1
 )
 EPILOG = f"""\
   {PROG} STUDY --help           the study's keys, their defaults and its tracking store
