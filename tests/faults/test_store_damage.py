@@ -63,7 +63,7 @@ def test_a_read_only_store_in_wal_mode_is_reported_on_and_not_trained_into(
         for flags in (["--no-write"], []):
             done = report(archive / db.name, tmp_path / "out", *flags)
             assert done.returncode == 0, done.stderr[-2000:]
-            assert "2 child runs" in (tmp_path / "out" / "report.md").read_text()
+            assert "2 runs: 2 FINISHED" in (tmp_path / "out" / "report.md").read_text()
         assert "the tracking store is read-only: nothing is written back" in done.stderr
         line = error_line(train(f"sqlite:///{archive / db.name}", "trainer.epochs=1", cwd=tmp_path))
         assert "not writable" in line

@@ -17,8 +17,8 @@ from scratchnet.report.layout import chosen_on
 from scratchnet.report.ledger import ledger_blocks, test_selection_warning
 from scratchnet.report.markup import Block, Bullets, Heading, Image, Note, Para, Table
 from scratchnet.report.question import header_blocks, question_blocks
-from scratchnet.report.study import Study
 from scratchnet.report.remedies import remedy_blocks
+from scratchnet.report.study import Study
 
 
 def summary_blocks(diag: pd.DataFrame) -> list[Block]:

@@ -31,8 +31,8 @@ from scratchnet.tracking.names import (
     SWEEP_PARENT_TAG,
     member_tag,
 )
-from scratchnet.tracking.reaper import judge, reap_dead_runs
 from scratchnet.tracking.provenance import package_versions
+from scratchnet.tracking.reaper import judge, reap_dead_runs
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
 from scratchnet.tracking.summary import SweepSummary, log_summary, summarize
 
@@ -208,7 +208,6 @@ def owner_pid(run: Run) -> int | None:
     """The pid of the process that ran `run`, from its owner tag."""
     owner = parse_owner(run.data.tags.get(OWNER_TAG))
     return owner.pid if owner else None
-
 
 
 def end_sweep(
