@@ -7,7 +7,6 @@ from omegaconf import OmegaConf
 
 from scratchnet.cli.chapter import chapter_run
 from scratchnet.tracking.artifacts import learning_curve_figure
-from scratchnet.tracking.recorder import in_chunks
 
 
 @pytest.fixture
@@ -104,8 +103,3 @@ def test_figures_are_uploaded_as_png(store_uri, client):
         run.log_figures({"curves": learning_curve_figure(history)})
     paths = {a.path for a in client.list_artifacts(run.run_id)}
     assert paths == {"config.yaml", "curves.png"}
-
-
-def test_chunks_cut_a_sequence_into_slices_of_at_most_the_limit():
-    assert [len(c) for c in in_chunks(list(range(2001)), 1000)] == [1000, 1000, 1]
-    assert list(in_chunks([], 1000)) == []

@@ -182,9 +182,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def mlflow_ui(store_uri: str, artifacts: Path) -> Iterator[Server]:
-    """`mlflow server` on a SQLite store at a free loopback port, not waited for: `.wait()`."""
-    port = free_port()
+def mlflow_ui(store_uri: str, artifacts: Path, port: int | None = None) -> Iterator[Server]:
+    """`mlflow server` on a SQLite store at `port` (default: a free loopback port), not waited
+    for: `.wait()`."""
+    port = port or free_port()
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     cmd = [
         sys.executable, "-m", "mlflow", "server",

@@ -52,7 +52,7 @@ def test_more_params_than_a_call_takes_all_arrive(store_uri, client):
     recorder.end("FINISHED")
     assert client.get_run(recorder.run_id).data.params == params
     assert len(client.get_metric_history(recorder.run_id, "m4")) == 300
-    assert CountingClient.calls == 4  # 100 params + 900 metrics, 600 metrics; 100, 50 params
+    assert CountingClient.calls == 3  # 100 params + 900 metrics, 100 + 600, then 50 params
 
 
 def test_the_outcome_tags_go_with_the_last_epochs(store_uri, client):

@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 
 from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
-from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
+from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.workers import start_workers
@@ -40,14 +40,16 @@ class MlflowSweepCallback(HydraCallback):
         """Check every job, look up the FINISHED ones, start the workers (none when every job
         is a skip), open the parent run; Abort on any failure."""
         try:
-            lookup = resume.look_up(config, check_sweep(config))
+            jobs = check_sweep(config)
+            lookup = resume.look_up(config, jobs)
             if lookup is None or not lookup.every_job_finished:
                 start_workers(config)
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep
 
-                with interrupts_deferred():  # never a Ctrl-C halfway through creating it
-                    self.parent, self.sweep_id = open_sweep(config)
+                self.parent, self.sweep_id = open_sweep(config)  # defers Ctrl-C where needed
+                if config.sweep.wait:  # the lease may have waited for another launch's jobs
+                    lookup = resume.look_up(config, jobs)
                 self.twins = lookup.link(self.parent) if lookup is not None else None
             resume.hand_to_jobs(self.twins)
         except USAGE_ERRORS as err:

@@ -18,9 +18,12 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf
 
-from scratchnet.config import check_batch_size, load_data, validate_config
+from scratchnet.config import check_batch_size, load_data, run_name, validate_config
 from scratchnet.config.messages import USAGE_ERRORS, one_line
+from scratchnet.core.checks import check_length
 from scratchnet.core.errors import ConfigError
+from scratchnet.tracking.limits import check_record_limits
+from scratchnet.tracking.names import MAX_RUN_NAME_LENGTH
 
 
 def sweep_arguments(overrides: Sequence[str], sweeper_params: Mapping[str, Any]) -> list[Override]:
@@ -159,6 +162,9 @@ def check_job(cfg: DictConfig, train_sizes: dict[str, int]) -> None:
     """`validate_config`, then the data and batch-size checks (each dataset loaded once)."""
 
     validate_config(cfg)
+    if cfg.tracking.enabled:  # the server's store refuses longer names mid-sweep
+        check_record_limits(cfg.tracking.experiment, run_name(cfg))
+        check_length("study.name", cfg.study.name, MAX_RUN_NAME_LENGTH - len("sweep  01234567"))
     data_key = json.dumps(
         [OmegaConf.to_container(cfg.data, resolve=True), cfg.seed], sort_keys=True, default=str
     )

@@ -47,5 +47,6 @@ def finished_twin(cfg: DictConfig, parent: str | None) -> resume.Twin | None:
         return known.get(key)
     from scratchnet.tracking.sweeps import finished_twin as stored_twin
 
-    run = stored_twin(cfg.tracking.uri, cfg.tracking.experiment, key, parent)
+    t = cfg.tracking
+    run = stored_twin(t.uri, t.experiment, key, parent, t.server_wait_seconds)
     return None if run is None else resume.twin_of(run, parent)

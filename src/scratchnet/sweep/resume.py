@@ -77,7 +77,8 @@ def look_up(config: DictConfig, jobs: Sequence[DictConfig] | None) -> Lookup | N
     from scratchnet.tracking.sweeps import finished_twins
 
     hashes = [config_hash(task_config(job)) for job in jobs]
-    return Lookup(finished_twins(config.tracking.uri, config.tracking.experiment, hashes), hashes)
+    t = config.tracking
+    return Lookup(finished_twins(t.uri, t.experiment, hashes, t.server_wait_seconds), hashes)
 
 
 def task_config(job: DictConfig) -> DictConfig:

@@ -69,6 +69,9 @@ def start_workers(config: DictConfig) -> threading.Thread | None:
     arguments = joblib_arguments(config)
     if arguments is None:
         return None
+    from scratchnet.sweep.casualties import record_launcher_kills
+
+    record_launcher_kills()
     from joblib import Parallel, delayed, effective_n_jobs
 
     workers = effective_n_jobs(arguments.get("n_jobs", -1))

@@ -25,6 +25,7 @@ from scratchnet.core.png import png_bytes
 from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
 from scratchnet.tracking.artifacts import learning_curve_figure, weights_npz
+from scratchnet.tracking.limits import check_record_limits
 from scratchnet.tracking.names import (
     BEST_EPOCH_TAG,
     CONFIG_ARTIFACT,
@@ -50,7 +51,7 @@ from scratchnet.tracking.names import (
 )
 from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id
 from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
-from scratchnet.tracking.store import resolve_uri
+from scratchnet.tracking.store import open_for_run
 from scratchnet.training import Callback, TrainResult, train
 from scratchnet.training.metrics import selection_split
 from scratchnet.training.progress import ProgressBar
@@ -100,12 +101,16 @@ def run(
     callbacks = [ProgressBar(name, enabled=cfg.trainer.progress), *extra_callbacks]
     if not cfg.tracking.enabled:
         return RunOutcome(train(net, data, **train_options(cfg), callbacks=callbacks), None, name)
+    tags, params = run_tags(cfg, data, overrides, parent_run_id), flatten(cfg)
+    check_record_limits(cfg.tracking.experiment, name, params, tags)
     # Only now is the store touched (created if new): bad input leaves no trace in it.
-    uri = resolve_uri(cfg.tracking.uri)
-    tags = run_tags(cfg, data, overrides, parent_run_id)
-    with recorded_run(uri, cfg.tracking.experiment, name, flatten(cfg), tags) as recorder:
+    t = cfg.tracking
+    uri = open_for_run(t.uri, t.server_wait_seconds, in_sweep=parent_run_id is not None)
+    with recorded_run(uri, t.experiment, name, params, tags) as recorder:
         # how the run ended goes with its last epochs, in one call
-        logger = EpochLogger(recorder, cfg.tracking.flush_seconds, final_tags=outcome_tags)
+        logger = EpochLogger(
+            recorder, t.flush_seconds, t.server_wait_seconds, final_tags=outcome_tags
+        )
         try:
             result = train(net, data, **train_options(cfg), callbacks=[*callbacks, logger])
         finally:  # whatever stops the training, the epochs it reported reach the store

@@ -9,11 +9,13 @@ so is reading a sweep's histories in one query (the client reads one run and met
 
 import contextlib
 import math
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 BUSY_TIMEOUT_S = 30.0  # a sweep's writers hold the store for milliseconds at a time
 
@@ -48,11 +50,41 @@ class Recorded:
 Plan = Callable[[list[Recorded]], Mapping[tuple[str, str], str]]
 
 
+def read_only(db: Path) -> bool:
+    """Whether the store can only be read: its folder (or the file) is not writable.
+
+    SQLite writes beside the database (its WAL and lock files), so a store in a folder this
+    process cannot write to (an archive, a read-only mount, someone else's share) can only be
+    opened read-only (`read_only_uri`).
+    """
+    folder = db.parent
+    return not os.access(folder, os.W_OK | os.X_OK) or (db.exists() and not os.access(db, os.W_OK))
+
+
+def read_only_uri(db: Path) -> str:
+    """SQLite's URI for reading `db` without writing anything beside it.
+
+    `mode=ro` when a WAL file is present (another process may be writing: its commits there
+    are read too; SQLite >= 3.22 needs no write access for that), else `immutable=1`: a store
+    in WAL mode cannot otherwise be opened where its shared-memory file cannot be created.
+    """
+    wal = db.with_name(db.name + "-wal")
+    flag = "mode=ro" if wal.exists() else "immutable=1"
+    return f"file:{quote(str(db.absolute()))}?{flag}"
+
+
+def mlflow_read_only_uri(db: Path) -> str:
+    """The tracking URI that opens `db` read-only through SQLAlchemy (`uri=true`)."""
+    return f"sqlite:///{read_only_uri(db)}&uri=true"
+
+
 @contextlib.contextmanager
 def connected(db: Path) -> Iterator[sqlite3.Connection]:
-    """A connection in autocommit mode (transactions are begun explicitly), closed after."""
+    """A connection in autocommit mode (transactions are begun explicitly), closed after;
+    read-only for a store that cannot be written (`read_only`)."""
+    target, as_uri = (read_only_uri(db), True) if read_only(db) else (str(db), False)
     with contextlib.closing(
-        sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=as_uri)
     ) as con:
         yield con
 
