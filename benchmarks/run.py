@@ -25,14 +25,16 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from benchmarks import levers, limits, loops, system
+from benchmarks import jobtimer, levers, limits, loops, system
 from scratchnet.data import load_dataset
 from scratchnet.training.blas import EVAL_BLOCK_ROWS, STEP_BLAS_THREADS, default_eval_threads
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST = REPO.parent / "shared" / "data" / "mnist"
 README = Path(__file__).resolve().parent / "README.md"
-TARGETS = {"book": 3.0, "torch": 0.75, "limit": 1.5, "mlflow": 0.03, "rss_mb": 350.0, "sweep": 1.7}
+TARGETS = {"book": 3.0, "torch": 0.75, "limit": 1.25, "mlflow": 0.03, "rss_mb": 350.0, "sweep": 1.8}
+TARGETS["cli_epoch"] = 1.1
+SWEEP_TARGETS = {"fixed_ms": 40.0, "wall_factor": 1.3, "wall_start_s": 3.0, "rerun_s": 5.0}
 
 
 @dataclass
@@ -212,9 +214,10 @@ def tracking_rows(data, args, store: Path) -> list[Row]:
 def system_rows(args, mnist: Path) -> list[Row]:
     """Fresh processes against one scratch store, made by an untimed first run (as a user's
     mlruns/ exists already; creating an MLflow database takes seconds)."""
-    cli_rss, lib_rss, first, total = [], [], [], []
+    cli_rss, lib_rss, first, total, marginal = [], [], [], [], []
     with system.scratch_store() as tmp:
         cmd = system.cli_mnist(mnist, Path(tmp))
+        longer = system.cli_mnist(mnist, Path(tmp), iters=600 * (1 + MARGINAL_EPOCHS))
         warm = system.run_child(cmd, cwd=REPO)
         if warm.returncode != 0:
             print(f"scratchnet-train failed ({warm.returncode}):\n{warm.stderr_tail}")
@@ -228,6 +231,9 @@ def system_rows(args, mnist: Path) -> list[Row]:
                 first.append(child.first_epoch)
             if lib.returncode == 0:
                 lib_rss.append(lib.max_rss_mb)
+            eleven = system.run_child(longer, cwd=REPO)
+            if eleven.returncode == 0:
+                marginal.append((eleven.seconds - child.seconds) / MARGINAL_EPOCHS)
             print(f"  process {i + 1}/{args.system_reps}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return [
@@ -235,36 +241,70 @@ def system_rows(args, mnist: Path) -> list[Row]:
         Row("peak RSS, library MNIST run", lib_rss, "MB", "load + train(), no MLflow"),
         Row("start-up: launch to epoch 0", first, "s", "scratchnet-train seed_mnist"),
         Row("scratchnet-train, 1 epoch, launch to exit", total, "s", "iters_num=600"),
+        Row(MARGINAL_ROW, marginal, note=f"({1 + MARGINAL_EPOCHS} epochs - 1 epoch) / 10, CLI"),
     ]
+
+
+MARGINAL_EPOCHS = 10
+MARGINAL_ROW = "scratchnet-train MNIST epoch, marginal"
 
 
 def sweep_rows(args) -> list[Row]:
     """The demo study with 1 and 2 workers, alternating, into one store made by an untimed
-    first sweep (as a user's mlruns/ exists already); each sweep gets its own experiment."""
+    first sweep (as a user's mlruns/ exists already); each sweep gets its own experiment, and
+    is then run again, every job a skip. `benchmarks.jobtimer` records each job's train()."""
     if not (REPO / "conf" / "experiment" / "lr_batch_hidden.yaml").exists():
         print("conf/experiment/lr_batch_hidden.yaml not found: sweep rows skipped")
         return []
     extra = [f"trainer.epochs={args.sweep_epochs}"] if args.sweep_epochs else []
     times: dict[int, list[float]] = {1: [], 2: []}
+    trained: dict[int, list[float]] = {1: [], 2: []}
+    fixed: dict[int, list[float]] = {1: [], 2: []}
+    rerun: list[float] = []
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.getenv("PYTHONPATH")]))
     with system.scratch_store() as tmp:
         store = Path(tmp)
         runs = [(None, 2)] + [(i, w) for i in range(args.sweep_reps) for w in times]
         for i, workers in runs:
-            experiment = [f"tracking.experiment=bench-sweep-{i}-{workers}"]
-            child = system.run_child(system.sweep(store, workers, extra + experiment), cwd=REPO)
+            timer = store / f"jobs-{i}-{workers}.jsonl"
+            experiment = [
+                f"tracking.experiment=bench-sweep-{i}-{workers}",
+                f"+hydra.callbacks.job_timer._target_={JOB_TIMER}",
+                f"+hydra.callbacks.job_timer.out={timer}",
+            ]
+            cmd = system.sweep(store, workers, extra + experiment)
+            child = system.run_child(cmd, cwd=REPO)
             if child.returncode != 0:
                 print(f"sweep failed ({child.returncode}):\n{child.stderr_tail}")
                 return []
-            if i is not None:
-                times[workers].append(child.seconds)
-                print(f"  sweep {i + 1}/{args.sweep_reps}", end="\r", file=sys.stderr, flush=True)
+            if i is None:
+                continue
+            times[workers].append(child.seconds)
+            costs, total = jobtimer.job_costs(str(timer))
+            fixed[workers] += costs
+            trained[workers].append(total)
+            if workers == 1:  # the same sweep again: every job already FINISHED
+                again = system.run_child(cmd, cwd=REPO)
+                if again.returncode == 0:
+                    rerun.append(again.seconds)
+            print(f"  sweep {i + 1}/{args.sweep_reps}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     epochs = args.sweep_epochs or "the study's 100"
-    note = f"27 runs x {epochs} epochs, digits"
-    return [
-        Row(f"lr_batch_hidden sweep, {w} worker{'s' * (w > 1)}", t, "s", note)
-        for w, t in times.items()
-    ]
+    rows = []
+    for w, t in times.items():
+        train_sum = float(np.median(trained[w]))
+        note = f"27 runs x {epochs} epochs, digits; sum of train(): median {train_sum:.2f} s"
+        row = Row(f"lr_batch_hidden sweep, {w} worker{'s' * (w > 1)}", t, "s", note)
+        row.extra |= {"workers": w, "train_sum": train_sum}
+        rows.append(row)
+    for w, costs in fixed.items():
+        rows.append(Row(f"a job's fixed cost, {w} worker{'s' * (w > 1)}", costs, "ms", FIXED_NOTE))
+    rows.append(Row("finished sweep re-run (every job skipped)", rerun, "s", "1 worker asked"))
+    return rows
+
+
+JOB_TIMER = "benchmarks.jobtimer.JobTimer"
+FIXED_NOTE = "warm jobs: between job ends in one process, minus train() (logger writes counted)"
 
 
 # ---------------------------------------------------------------- report
@@ -307,7 +347,7 @@ def fmt(value: float, unit: str) -> str:
         return "-"
     if unit == "MB":
         return f"{value:.0f}"
-    if unit == "s/epoch":
+    if unit == "s/epoch" or unit == "ms":
         return f"{value * 1e3:.1f}"
     return f"{value:.2f}"
 
@@ -362,6 +402,13 @@ def verdicts(rows: dict[str, Row], book: float, torch_best: float, limit: float)
         + verdict(ratio, TARGETS["limit"])
     )
     out += levers.lever_verdicts({name: r.median for name, r in rows.items()})
+    cli = rows.get(MARGINAL_ROW)
+    if cli and cli.values:
+        ratio, target = cli.median / ours, TARGETS["cli_epoch"]
+        out.append(
+            f"- scratchnet-train MNIST epoch (marginal, 11 vs 1 epochs) vs train()'s epoch: "
+            f"{ratio:.2f}x (target <= {target}x): {verdict(ratio, target)}"
+        )
     base = rows.get("scratchnet train(), runs of epochs")
     for name, r in rows.items():
         if "callback_share" in r.extra and base is not None:
@@ -378,6 +425,27 @@ def verdicts(rows: dict[str, Row], book: float, torch_best: float, limit: float)
                 f"- {name}: {max(r.values):.0f} MB at most (target <= {TARGETS['rss_mb']:.0f} MB):"
                 f" {verdict(max(r.values), TARGETS['rss_mb'])}"
             )
+    return out + sweep_verdicts(rows)
+
+
+def sweep_verdicts(rows: dict[str, Row]) -> list[str]:
+    """The sweep targets: fixed cost per job, wall vs training, 2 workers vs 1, re-run."""
+    out, t = [], SWEEP_TARGETS
+    for name, r in rows.items():
+        if name.startswith("a job's fixed cost") and r.values:
+            ms = 1e3 * r.median
+            out.append(
+                f"- {name}: median {ms:.0f} ms (target <= {t['fixed_ms']:.0f} ms): "
+                + verdict(ms, t["fixed_ms"])
+            )
+        if name.startswith("lr_batch_hidden sweep") and r.values:
+            w, train_sum = r.extra["workers"], r.extra["train_sum"]
+            bound = t["wall_factor"] * train_sum / w + t["wall_start_s"]
+            out.append(
+                f"- {name}: wall {r.median:.2f} s vs 1.3 x (sum of train() {train_sum:.2f} s"
+                f" / {w:.0f}) + 3 s = {bound:.2f} s ({r.median / bound:.2f} of it): "
+                + verdict(r.median, bound)
+            )
     one = rows.get("lr_batch_hidden sweep, 1 worker")
     two = rows.get("lr_batch_hidden sweep, 2 workers")
     if one and two and one.values and two.values:
@@ -385,6 +453,12 @@ def verdicts(rows: dict[str, Row], book: float, torch_best: float, limit: float)
         out.append(
             f"- sweep throughput, 2 workers vs 1: {gain:.2f}x (target >= {TARGETS['sweep']}x): "
             + verdict(gain, TARGETS["sweep"], at_most=False)
+        )
+    again = rows.get("finished sweep re-run (every job skipped)")
+    if again and again.values:
+        out.append(
+            f"- finished sweep re-run: {again.median:.2f} s (target <= {t['rerun_s']:.0f} s): "
+            + verdict(again.median, t["rerun_s"])
         )
     return out
 
@@ -434,6 +508,17 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   sweeps are the `lr_batch_hidden` study (27 runs on digits, 100 epochs each) through Hydra's
   joblib launcher with 1 and 2 workers, alternating, each into a new experiment of one store
   that an untimed first sweep created (as a user's `mlruns/` exists already).
+- **Sweep rows** (`--sweeps-only` runs just them, on digits with `--dataset digits`): each
+  sweep runs with `benchmarks/jobtimer.py`, a Hydra callback that records, per job, when it
+  ended and how long its `train()` took without the MLflow callback's writes. *A job's fixed
+  cost* is the time between two consecutive job ends in one process minus the second job's
+  training: Hydra composing it and its output folder, the resume lookup, run creation,
+  params, tags, every metric flush, artifacts and ending (warm jobs only: a process's first
+  job pays its imports). Targets: fixed cost median <= 40 ms; each sweep's wall <= 1.3 x
+  (sum of its jobs' train() / workers) + 3 s; 2 workers >= 1.8x the throughput of 1; the
+  1-worker sweep run again (every job FINISHED, so skipped) <= 5 s. The MNIST
+  `scratchnet-train` epoch's marginal cost, (11 epochs - 1 epoch) / 10 from fresh
+  processes, must be <= 1.1x `train()`'s epoch in the same run.
 
 The benchmark unsets `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` for its own process (see
 the Makefile's `bench` target), so OpenBLAS picks the kernel for the actual CPU; the BLAS
@@ -481,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
         "--levers-only", action="store_true", help="only the optimizer/dropout/decay rows"
     )
     parser.add_argument(
+        "--sweeps-only", action="store_true", help="only the sweep, job-cost and re-run rows"
+    )
+    parser.add_argument(
         "--readme",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -510,6 +598,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {data!r}")
     if args.levers_only:
         lever_only(data, args)
+        return 0
+    if args.sweeps_only:
+        rows = sweep_rows(args)
+        print("\n" + table(rows, math.nan, 0.0, math.nan) + "\n")
+        print("\n".join(sweep_verdicts({r.name: r for r in rows})))
         return 0
 
     with ThreadPoolExecutor(limits.CORES) as pool:

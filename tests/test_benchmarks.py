@@ -56,3 +56,18 @@ def test_the_lever_rows_run_side_by_side_with_their_targets():
     for row in ("plain SGD (lr folded in)", "Adam", "SGD + dropout 0.5", "SGD + weight decay"):
         assert f"| {row}" in out.stdout
     assert "updates only, Adam: " in out.stdout and "(target <= 1.3x)" in out.stdout
+
+
+def test_a_jobs_fixed_cost_is_the_gap_between_job_ends_minus_its_training(tmp_path):
+    from benchmarks.jobtimer import job_costs
+
+    lines = [  # two processes; each one's first job is not warm
+        '{"pid": 1, "end": 10.0, "train": 2.0, "logger": 0.5}',
+        '{"pid": 2, "end": 10.5, "train": 3.0, "logger": 0.0}',
+        '{"pid": 1, "end": 12.25, "train": 2.5, "logger": 0.5}',
+        '{"pid": 2, "end": 14.0, "train": 3.25, "logger": 0.25}',
+    ]
+    (tmp_path / "jobs.jsonl").write_text("\n".join(lines) + "\n")
+    fixed, trained = job_costs(str(tmp_path / "jobs.jsonl"))
+    assert fixed == [0.25, 0.5]  # 2.25 - (2.5 - 0.5), 3.5 - (3.25 - 0.25)
+    assert trained == 1.5 + 3.0 + 2.0 + 3.0

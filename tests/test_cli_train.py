@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,7 +38,18 @@ def test_a_run_records_every_metric_at_every_epoch_including_zero(tmp_path, stor
     assert len(run.data.tags["scratchnet.dataset_digest"]) == 64
     assert "trainer.epochs=3" in run.data.tags["scratchnet.overrides"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert artifacts == {"config.yaml", "learning_curves.png", "model"}
+    assert artifacts == {"config.yaml", "model"}  # no PNG unless tracking.log_figure
+
+
+def test_a_run_draws_its_learning_curves_only_when_asked(tmp_path, store_uri, client):
+    asked = ("tracking.log_figure=true", "tracking.log_weights=false")
+    done = run_cli("scratchnet-train", f"tracking.uri={store_uri}", *QUICK, *asked, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (run,) = all_runs(client)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert artifacts == {"config.yaml", "learning_curves.png"}
+    png = client.download_artifacts(run.info.run_id, "learning_curves.png", str(tmp_path))
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_run_logs_its_trained_net_and_says_where(tmp_path, store_uri, client):

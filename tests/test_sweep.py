@@ -72,11 +72,9 @@ def test_the_grid_check_composes_every_job_as_the_launcher_does():
         for job in grid_jobs(list(config.hydra.overrides.task), {}):
             fast = compose_job(hydra.config_loader, config, job, composed)
             full = hydra.config_loader.load_sweep_config(config, list(job))
-            # everything a job runs with (its `hydra` node, override lists aside, is shared)
-            fast, full = OmegaConf.to_container(fast), OmegaConf.to_container(full)
-            choices = [c.pop("hydra")["runtime"]["choices"] for c in (fast, full)]
-            assert choices[0] == choices[1]
-            assert fast == full
+            # everything a job runs with, its `hydra` node (override lists, output dir) too
+            assert OmegaConf.to_container(fast) == OmegaConf.to_container(full)
+            assert fast.hydra.overrides.task == list(job)
     assert len(composed) == 2  # one composition per dataset, not one per job
 
 
@@ -140,6 +138,27 @@ def test_rerunning_a_finished_sweep_skips_every_job_under_the_same_parent(
     parents, kids = split(all_runs(client))
     assert len(parents) == 1
     assert len(kids) == 2
+
+
+def test_rerunning_a_finished_parallel_sweep_starts_no_worker(tmp_path, store_uri, client):
+    joblib = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "trainer.lr=0.1,0.5")
+    sweep(store_uri, tmp_path, *joblib, "hydra.sweep.dir=first")
+    second = sweep(store_uri, tmp_path, *joblib, "hydra.sweep.dir=second")
+    said = second.stderr + second.stdout
+    assert said.count("already FINISHED") == 2
+    assert "Joblib.Parallel" not in said and "Launching" not in said  # no launcher, no worker
+    assert not [p for p in (tmp_path / "second").iterdir() if p.is_dir()]  # no job folder
+    parents, kids = split(all_runs(client))
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(kids) == 2
+
+
+def test_a_partly_finished_grid_runs_only_its_missing_jobs(tmp_path, store_uri, client):
+    sweep(store_uri, tmp_path, "trainer.lr=0.1")
+    second = sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
+    assert (second.stderr + second.stdout).count("already FINISHED") == 1
+    _, kids = split(all_runs(client))
+    assert sorted(k.data.params["trainer.lr"] for k in kids) == ["0.1", "0.5"]
 
 
 def test_resume_false_forces_a_fresh_sweep(tmp_path, store_uri, client):

@@ -118,3 +118,14 @@ def test_history_frame_of_nothing_has_the_columns():
     frame = history_frame([])
     assert frame.empty and list(frame.columns) == ["run_id", "epoch", *EPOCH_METRICS]
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_history_frame_leaves_out_an_epoch_still_being_written_but_keeps_a_nan_one():
+    def epoch(step: int, keys: tuple[str, ...], value: float = 1.0) -> list:
+        return [("r", key, step, step, value) for key in keys]
+
+    both = ("train_loss", "test_loss")
+    records = [*epoch(0, both), *epoch(1, both, float("nan")), *epoch(2, ("train_loss",))]
+    frame = history_frame(records)
+    assert frame["epoch"].tolist() == [0, 1]  # epoch 2 lacks test_loss: not read as not finite
+    assert np.isnan(frame["test_loss"].iloc[1])

@@ -24,7 +24,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness import BIN, all_runs, run_cli
-from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
+from scratchnet.tracking.names import LEASE_TAG_PREFIX, PARENT_TAG, SWEEP_PARENT_TAG
 
 PROG = "scratchnet-train"
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
@@ -89,6 +89,12 @@ def split(runs: Sequence[Run]) -> tuple[list[Run], list[Run]]:
     return parents, children
 
 
+def leases(client: MlflowClient) -> list[str]:
+    """The sweep lease tags of every experiment (`scratchnet.tracking.lease`)."""
+    found = client.search_experiments()
+    return [key for e in found for key in e.tags if key.startswith(LEASE_TAG_PREFIX)]
+
+
 def epochs_logged(client: MlflowClient, run: Run) -> int:
     return len(client.get_metric_history(run.info.run_id, "test_acc"))
 
@@ -116,16 +122,19 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 240) -> 
 
 
 @contextlib.contextmanager
-def started(store_uri: str, *overrides: str, cwd: Path, multirun: bool = False) -> Iterator:
-    """A `scratchnet-train` process in its own process group, killed (group and all) at exit."""
+def started(
+    store_uri: str, *overrides: str, cwd: Path, multirun: bool = False, log_stdout: bool = False
+) -> Iterator:
+    """A `scratchnet-train` process in its own process group, killed (group and all) at exit;
+    its stderr in `cwd/stderr.log` (and its stdout, where Hydra logs, in `cwd/stdout.log`)."""
     args = [str(BIN / PROG), *(["-m"] if multirun else []), f"tracking.uri={store_uri}"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("HYDRA_FULL_ERROR", None)
-    with (cwd / "stderr.log").open("w") as err:
+    with (cwd / "stderr.log").open("w") as err, (cwd / "stdout.log").open("w") as out:
         proc = subprocess.Popen(
             [*args, *QUIET, *overrides],
             cwd=cwd,
-            stdout=subprocess.DEVNULL,
+            stdout=out if log_stdout else subprocess.DEVNULL,
             stderr=err,
             env=env,
             start_new_session=True,

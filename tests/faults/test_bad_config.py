@@ -33,6 +33,14 @@ SINGLE_RUN_CASES = {
         ["tracking.flush_seconds=nan"],
         ["tracking.flush_seconds=nan", "allowed: a finite number >= 0"],
     ),
+    "a run name longer than MLflow's 250": (
+        [f"tracking.run_name={'r' * 300}"],
+        ["tracking.run_name=", "(300 characters)", "allowed: at most 250 characters"],
+    ),
+    "an experiment name longer than MLflow's 256": (
+        [f"tracking.experiment={'e' * 300}"],
+        ["tracking.experiment=", "(300 characters)", "allowed: at most 256 characters"],
+    ),
     "unknown dataset option": (["data=nope"], ["data/nope", "allowed: digits, fashion_mnist"]),
     "unknown trainer option": (["trainer=adam"], ["trainer/adam", "allowed: minibatch"]),
     "unknown optimizer option": (
@@ -165,6 +173,10 @@ GRID_CASES = {
     "a batch size above one job's training set": (
         ["data.train_size=50,400", "trainer.batch_size=100"],
         ["trainer.batch_size=100", "allowed: 1..50", "sweep job #0 of 2: data.train_size=50"],
+    ),
+    "an experiment name longer than MLflow's 256": (
+        [f"tracking.experiment={'e' * 300}", "seed=0,1"],
+        ["tracking.experiment=", "(300 characters)", "at most 256", "sweep job #0 of 2"],
     ),
     "a study grid clashing with an override": (
         ["experiment=train_size", "trainer.batch_size=64"],

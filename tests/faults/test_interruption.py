@@ -11,6 +11,7 @@ import pytest
 from faults_support import (
     EXIT_INTERRUPTED,
     epochs_logged,
+    leases,
     loky_workers,
     ready_store,
     running_children,
@@ -20,6 +21,7 @@ from faults_support import (
     train,
     wait_for,
 )
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness import all_runs
@@ -98,21 +100,25 @@ def test_ctrl_c_in_a_terminal_ends_a_parallel_sweep_killed_with_its_epochs_kept(
         assert epochs_logged(client, child) >= before[child.info.run_id]
 
 
-def test_a_sigkilled_worker_fails_its_run_at_the_sweep_end_and_resume_finishes_each_once(
+def test_a_sigkilled_worker_fails_its_run_its_siblings_end_killed_and_resume_finishes_each_once(
     tmp_path: Path,
 ) -> None:
     store_uri = ready_store(tmp_path)
     client = MlflowClient(tracking_uri=store_uri)
     grid = (*PARALLEL, *FINITE, "seed=0,1")
     with started(store_uri, *grid, cwd=tmp_path, multirun=True) as proc:
-        wait_for("two jobs running", lambda: running_children(client, 2, 2))
-        os.kill(loky_workers(proc.pid)[0], signal.SIGKILL)
+        running = wait_for("two jobs running", lambda: running_children(client, 2, 2))
+        by_pid = {victim_pid(r): r.info.run_name for r in running}
+        dead_pid = loky_workers(proc.pid)[0]
+        os.kill(dead_pid, signal.SIGKILL)
         assert proc.wait(timeout=120) == 1  # a crash, shown with its traceback
     assert "TerminatedWorkerError" in stderr_of(tmp_path)
     (parent,), children = split(all_runs(client))
     assert parent.info.status == "FAILED"
-    assert "RUNNING" not in {c.info.status for c in children}
-    assert "FAILED" in {c.info.status for c in children}
+    status = {victim_pid(c): c.info.status for c in children}
+    assert status == {pid: "FAILED" if pid == dead_pid else "KILLED" for pid in by_pid}
+    (sibling,) = [c for c in children if c.info.status == "KILLED"]
+    assert f"pid {dead_pid} (run {by_pid[dead_pid]!r})" in sibling.data.tags["scratchnet.failure"]
 
     done = train(store_uri, *grid, cwd=tmp_path, multirun=True)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -120,6 +126,11 @@ def test_a_sigkilled_worker_fails_its_run_at_the_sweep_end_and_resume_finishes_e
     assert parent.info.status == "FINISHED"
     hashes = config_hashes_finished(client)
     assert len(hashes) == len(set(hashes)) == 2
+
+
+def victim_pid(run: Run) -> int:
+    """The pid that the run's owner tag names."""
+    return int(run.data.tags["scratchnet.owner"].split("pid=")[1].split()[0])
 
 
 def test_a_sweep_killed_outright_is_repaired_when_it_resumes(
@@ -135,13 +146,15 @@ def test_a_sweep_killed_outright_is_repaired_when_it_resumes(
     (parent,), children = split(all_runs(client))
     assert parent.info.status == "RUNNING"  # nobody was left to close anything
     assert [c.info.status for c in children] == ["RUNNING"]
+    assert len(leases(client)) == 1  # its owner is dead: the lease has expired
 
     done = train(store_uri, *grid, cwd=tmp_path, multirun=True)
     assert done.returncode == 0, done.stderr[-3000:]
     (parent,), children = split(all_runs(client))
     assert parent.info.status == "FINISHED"
+    assert leases(client) == []
     dead = client.get_run(victim.info.run_id)
     assert dead.info.status == "FAILED"
-    assert dead.data.tags["scratchnet.failure"] == "found RUNNING after its sweep ended"
+    assert f"its process (pid {victim_pid(victim)} on host" in dead.data.tags["scratchnet.failure"]
     hashes = config_hashes_finished(client)
     assert len(hashes) == len(set(hashes)) == 2

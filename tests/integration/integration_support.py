@@ -30,7 +30,7 @@ from scratchnet.tracking.names import PARENT_TAG, SWEEP_PARENT_TAG
 
 SERVER_SCRIPT = REPO / "scripts" / "server.py"
 TINY = ("trainer.epochs=3", "data.train_size=200", "trainer.progress=false")
-ARTIFACTS = ("config.yaml", "learning_curves.png", "model")
+ARTIFACTS = ("config.yaml", "model")  # learning_curves.png only with tracking.log_figure
 
 
 def postgres_missing() -> str | None:
@@ -182,9 +182,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def mlflow_ui(store_uri: str, artifacts: Path) -> Iterator[Server]:
-    """`mlflow server` on a SQLite store at a free loopback port, not waited for: `.wait()`."""
-    port = free_port()
+def mlflow_ui(store_uri: str, artifacts: Path, port: int | None = None) -> Iterator[Server]:
+    """`mlflow server` on a SQLite store at `port` (default: a free loopback port), not waited
+    for: `.wait()`."""
+    port = port or free_port()
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     cmd = [
         sys.executable, "-m", "mlflow", "server",

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.chapter.checks import check_tracking
 from scratchnet.cli.errors import fail, run_cli
+from scratchnet.cli.launch_id import register_launch_resolver
 from scratchnet.cli.store_notice import announce_store, register_store_resolver
 from scratchnet.config import flatten
 from scratchnet.config.chapter import register_chapter_configs
@@ -93,6 +94,7 @@ def run_script(name: str, entry: Callable[[], object], prog_name: str | None = N
     install_sigterm_handler()
     register_chapter_configs()
     register_store_resolver()  # before Hydra renders --help
+    register_launch_resolver()  # before Hydra names its output folders
     run_cli(prog(name), lambda: (entry(), report_runs()))
 
 

@@ -129,12 +129,14 @@ def build(args: argparse.Namespace):  # -> scratchnet.report.build.Report
     """Build the report the arguments ask for."""
     from scratchnet.report.compare import build_comparison  # matplotlib only once args are fine
     from scratchnet.report.single import build_experiment_report, build_run_report
-    from scratchnet.tracking.store import open_client
+    from scratchnet.tracking.store import open_client, writable
 
     thresholds = parse_thresholds(args.threshold)
-    client = open_client(args.tracking_uri)
     say = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)  # noqa: E731
-    write = not args.no_write
+    write = not args.no_write and writable(args.tracking_uri)
+    if write != (not args.no_write):
+        say("the tracking store is read-only: nothing is written back")
+    client = open_client(args.tracking_uri, reap=write)
     if args.compare:
         return build_comparison(
             client, tuple(args.compare), args.experiment, args.out, thresholds, say

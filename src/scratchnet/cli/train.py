@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from scratchnet.cli.errors import fail, run_cli
+from scratchnet.cli.launch_id import register_launch_resolver
 from scratchnet.cli.store_notice import announce_store, register_store_resolver
 from scratchnet.config import register_configs, validate_config
 from scratchnet.core.errors import ScratchnetError
@@ -78,6 +79,7 @@ def main() -> None:
     register_configs()
     register_store_resolver()  # before Hydra renders --help
     register_groups_resolver()
+    register_launch_resolver()  # before Hydra names its output folders
     run_cli(
         PROG,
         train_job,

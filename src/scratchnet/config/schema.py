@@ -123,13 +123,15 @@ class TrackingConfig:
     experiment: str = "scratchnet"
     run_name: str | None = None
     flush_seconds: float = 1.0
+    server_wait_seconds: float = 120.0
     log_weights: bool = True
-    log_figure: bool = True
+    log_figure: bool = False  # learning_curves.png per run; the report draws every curve
 
 
 @dataclass
 class SweepConfig:
     resume: bool = True
+    wait: bool = False  # the same sweep running already: wait for it (else exit 2)
 
 
 @dataclass

@@ -49,6 +49,7 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.tracking.enabled:
         check_tracking_uri(cfg.tracking.uri)
         check_non_negative("tracking.flush_seconds", cfg.tracking.flush_seconds)
+        check_non_negative("tracking.server_wait_seconds", cfg.tracking.server_wait_seconds)
         check_name("tracking.experiment", cfg.tracking.experiment)
 
 

@@ -106,3 +106,15 @@ def check_name(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         fail(key, value, "a non-empty name")
     return value
+
+
+def shortened(text: str, keep: int = 40) -> str:
+    """`text`, or its first `keep` characters and how long it is, for a message."""
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
+
+
+def check_length(key: str, value: str, limit: int, what: str = "characters") -> str:
+    """A string of at most `limit` characters; returns it."""
+    if len(value) > limit:
+        fail(key, shortened(value), f"at most {limit} {what}, MLflow's limit")
+    return value

@@ -22,6 +22,7 @@ from scratchnet.report.markup import Block, Heading, Note, Pairs, Para
 from scratchnet.report.study import Study
 from scratchnet.tracking.frames import PARAM_COLUMNS
 from scratchnet.tracking.names import (
+    RUNNING,
     STUDY_TAG,
     SWEEP_GRID_SIZE,
     SWEEP_ID_TAG,
@@ -58,6 +59,12 @@ def header_blocks(study: Study) -> list[Block]:
         text += (
             f" {gone} superseded {'attempt' if gone == 1 else 'attempts'} "
             f"({counts_text(study.superseded)}) listed apart and counted nowhere."
+        )
+    live = int((diag["status"] == RUNNING).sum())
+    if live:
+        text += (
+            f" {live} runs are live (RUNNING, still training): shown with the whole epochs "
+            "logged so far, and no diagnosis is written onto them."
         )
     return [Heading(1, f"Overfitting report: {s.experiment}"), Para(text)]
 

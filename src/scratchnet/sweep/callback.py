@@ -15,7 +15,8 @@ from omegaconf import DictConfig
 
 from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
-from scratchnet.core.interrupts import install_sigterm_handler, interrupts_deferred
+from scratchnet.core.interrupts import install_sigterm_handler
+from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.launching import mark_launcher
 from scratchnet.sweep.workers import start_workers
@@ -34,18 +35,25 @@ class MlflowSweepCallback(HydraCallback):
     def __init__(self) -> None:
         self.parent: Any = None  # scratchnet.tracking.sweeps.SweepParent, once open
         self.sweep_id: str | None = None
+        self.twins: resume.Twins | None = None  # the grid's resume lookup, for every job
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check every job, start the workers, open the parent run; Abort on any failure."""
+        """Check every job, look up the FINISHED ones, start the workers (none when every job
+        is a skip), open the parent run; Abort on any failure."""
         try:
-            check_sweep(config)
+            jobs = check_sweep(config)
+            lookup = resume.look_up(config, jobs)
             mark_launcher()  # before any worker starts: each inherits the environment
-            start_workers(config)
+            if lookup is None or not lookup.every_job_finished:
+                start_workers(config)
             if config.tracking.enabled:
                 from scratchnet.sweep.parent import open_sweep
 
-                with interrupts_deferred():  # never a Ctrl-C halfway through creating it
-                    self.parent, self.sweep_id = open_sweep(config)
+                self.parent, self.sweep_id = open_sweep(config)  # defers Ctrl-C where needed
+                if config.sweep.wait:  # the lease may have waited for another launch's jobs
+                    lookup = resume.look_up(config, jobs)
+                self.twins = lookup.link(self.parent) if lookup is not None else None
+            resume.hand_to_jobs(self.twins)
         except USAGE_ERRORS as err:
             raise Abort(one_line(err)) from err
         except Exception as err:
@@ -53,6 +61,7 @@ class MlflowSweepCallback(HydraCallback):
             raise Abort(message, EXIT_FAILURE) from err
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        resume.hand_to_jobs(self.twins)
         if self.parent is not None and self.sweep_id:  # even in a worker started before it
             from scratchnet.sweep.parent import hand_to_jobs
 
@@ -62,6 +71,7 @@ class MlflowSweepCallback(HydraCallback):
             install_sigterm_handler()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        resume.forget()
         if self.parent is not None:
             from scratchnet.sweep.parent import close_sweep
 

@@ -8,11 +8,14 @@ point can close it on Ctrl-C or a crash.
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omegaconf import DictConfig
 
+from scratchnet.core.errors import ScratchnetError
+from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.sweep import registry
 from scratchnet.sweep.check import GRID_SWEEPERS
 from scratchnet.sweep.identity import (
@@ -22,6 +25,7 @@ from scratchnet.sweep.identity import (
     sweep_id,
     sweeper_params,
 )
+from scratchnet.tracking.lease import Lease, try_lease
 from scratchnet.tracking.names import (
     PARENT_ENV,
     SWEEP_GRID_SIZE,
@@ -34,6 +38,7 @@ from scratchnet.tracking.names import (
     SWEEP_SWEEPER,
 )
 from scratchnet.tracking.provenance import mask_overrides, mask_tree
+from scratchnet.tracking.store import Client
 from scratchnet.tracking.sweeps import (
     SweepParent,
     create_parent,
@@ -44,6 +49,12 @@ from scratchnet.tracking.sweeps import (
 )
 
 log = logging.getLogger("scratchnet.sweep")
+LEASE_POLL_SECONDS = 2.0
+_LEASES: dict[str, Lease] = {}  # parent run id -> the lease held on its sweep
+
+
+class SweepBusy(ScratchnetError):
+    """Another live launch runs the same sweep definition (exit 2)."""
 
 
 def definition(
@@ -69,11 +80,53 @@ def definition(
 
 
 def open_sweep(config: DictConfig) -> tuple[SweepParent, str]:
-    """Resume the parent of this sweep's definition, or create one; hand it to the jobs."""
-    client, experiment_id = open_experiment(config.tracking.uri, config.tracking.experiment)
+    """Hold the sweep's lease, then resume the parent of its definition or create one; hand it
+    to the jobs."""
+    t = config.tracking
+    client, experiment_id = open_experiment(t.uri, t.experiment, t.server_wait_seconds)
     overrides = list(config.hydra.overrides.task)
     params = sweeper_params(config)
     sid = sweep_id(config.tracking.experiment, overrides, params)
+    lease = hold_lease(client, experiment_id, sid, config)  # Ctrl-C may stop a wait here
+    with interrupts_deferred():  # never a Ctrl-C halfway through creating the parent
+        try:
+            parent = open_parent(config, client, experiment_id, sid, (overrides, params))
+        except BaseException:
+            lease.release()
+            raise
+        _LEASES[parent.run_id] = lease
+        hand_to_jobs(parent.run_id, sid)
+        registry.register(parent.run_id, lambda status: close_sweep(parent, status))
+    return parent, sid
+
+
+def hold_lease(client: Client, experiment_id: str, sid: str, config: DictConfig) -> Lease:
+    """The sweep's lease (`tracking.lease`); SweepBusy, or with `sweep.wait` a wait, while
+    another live launch holds it."""
+    waiting = False
+    while not isinstance(held := try_lease(client, experiment_id, sid), Lease):
+        where = f"sweep {sid} of experiment {config.tracking.experiment!r}"
+        if not config.sweep.wait:
+            raise SweepBusy(
+                f"{where} is running already ({held.describe()}); "
+                "wait for it with sweep.wait=true, or stop that process first"
+            )
+        if not waiting:
+            log.info("%s is running (%s): waiting for it (sweep.wait=true)", where, held.describe())
+        waiting = True
+        time.sleep(LEASE_POLL_SECONDS)
+    return held
+
+
+def open_parent(
+    config: DictConfig,
+    client: Client,
+    experiment_id: str,
+    sid: str,
+    defined: tuple[list[str], Mapping[str, Any]],
+) -> SweepParent:
+    """The sweep's parent run: the earlier attempt's, resumed, or a new one."""
+    overrides, params = defined
     found = find_sweep_parent(client, experiment_id, sid) if config.sweep.resume else None
     if found is not None:
         parent_id = found.info.run_id
@@ -87,10 +140,7 @@ def open_sweep(config: DictConfig) -> tuple[SweepParent, str]:
             client, experiment_id, sid, study, definition(config, overrides, params)
         )
         log.info("sweep %s: parent run %s", sid, parent_id)
-    parent = SweepParent(client, experiment_id, parent_id)
-    hand_to_jobs(parent_id, sid)
-    registry.register(parent_id, lambda status: close_sweep(parent, status))
-    return parent, sid
+    return SweepParent(client, experiment_id, parent_id)
 
 
 def hand_to_jobs(parent_id: str, sid: str) -> None:
@@ -101,5 +151,12 @@ def hand_to_jobs(parent_id: str, sid: str) -> None:
 
 def close_sweep(parent: SweepParent, status: str) -> None:
     """End the sweep with `status` (its summary logged) and forget it."""
-    end_sweep(parent, status)
+    from scratchnet.sweep.casualties import killed_by_launcher
+
+    try:
+        end_sweep(parent, status, killed_by_launcher())
+    finally:
+        lease = _LEASES.pop(parent.run_id, None)
+        if lease is not None:
+            lease.release()
     registry.forget(parent.run_id)

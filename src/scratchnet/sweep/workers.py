@@ -34,20 +34,22 @@ def warm_up_worker(config: DictConfig) -> int:
     """In a sweep worker: import what a job needs and load the sweep's data; returns the pid.
 
     A job in a fresh worker first spends ~4 s importing MLflow, its SQLAlchemy store,
-    scikit-learn (digits) and matplotlib. Nothing here touches the tracking store.
+    scikit-learn (digits) and, when runs draw their curves (`tracking.log_figure`),
+    matplotlib. Nothing here touches the tracking store.
     """
     import hydra_plugins.hydra_joblib_launcher._core  # noqa: F401  (the launcher's job function)
 
     import scratchnet.sweep.job  # noqa: F401  (what the task function runs)
     import scratchnet.tracking.run  # noqa: F401  (the run, its datasets and its model)
-    from scratchnet.core.png import png_bytes
-    from scratchnet.tracking.artifacts import learning_curve_figure
     from scratchnet.tracking.store import import_store_backend
 
     import_store_backend()
+    if OmegaConf.select(config, "tracking.log_figure", default=False):
+        from scratchnet.core.png import png_bytes
+        from scratchnet.tracking.artifacts import learning_curve_figure
 
-    row = {"epoch": 0, "train_acc": 0.0, "test_acc": 0.0, "train_loss": 0.0, "test_loss": 0.0}
-    png_bytes(learning_curve_figure([row]))  # matplotlib's font cache, loaded on first text
+        row = {"epoch": 0, "train_acc": 0.0, "test_acc": 0.0, "train_loss": 0.0, "test_loss": 0.0}
+        png_bytes(learning_curve_figure([row]))  # matplotlib's font cache, loaded on first text
     try:  # an error here is the jobs' to report
         load_data(config)  # kept by the data layer's per-process cache for the jobs
     except Exception as err:
@@ -67,6 +69,9 @@ def start_workers(config: DictConfig) -> threading.Thread | None:
     arguments = joblib_arguments(config)
     if arguments is None:
         return None
+    from scratchnet.sweep.casualties import record_launcher_kills
+
+    record_launcher_kills()
     from joblib import Parallel, delayed, effective_n_jobs
 
     workers = effective_n_jobs(arguments.get("n_jobs", -1))

@@ -213,7 +213,9 @@ def history_frame(records: Sequence[tuple[str, str, int, int, float]]) -> pd.Dat
 
     A step logged twice (a resumed run) keeps its latest value; absent metrics are NaN, except
     the gaps, which are computed when not read, as the trainer computes them: against
-    validation when the run has it, else against test.
+    validation when the run has it, else against test. Only whole epochs are kept: an epoch
+    missing a metric its run logs elsewhere is still being written (a live run read key by
+    key), and is left out rather than read as not finite.
     """
     long = pd.DataFrame(records, columns=["run_id", "key", "epoch", "timestamp", "value"])
     if long.empty:
@@ -222,7 +224,7 @@ def history_frame(records: Sequence[tuple[str, str, int, int, float]]) -> pd.Dat
     long = long.sort_values(["run_id", "key", "epoch", "timestamp"], kind="stable")
     long = long.drop_duplicates(["run_id", "key", "epoch"], keep="last")
     wide = long.pivot(index=["run_id", "epoch"], columns="key", values="value")
-    wide = wide.reindex(columns=list(EPOCH_METRICS)).reset_index()
+    wide = wide.reindex(columns=list(EPOCH_METRICS))[whole_epochs(long)].reset_index()
     wide.columns.name = None
     wide["epoch"] = wide["epoch"].astype(np.int64)
     wide[list(EPOCH_METRICS)] = wide[list(EPOCH_METRICS)].astype(float)
@@ -231,6 +233,14 @@ def history_frame(records: Sequence[tuple[str, str, int, int, float]]) -> pd.Dat
     wide["gap_acc"] = wide["gap_acc"].fillna(wide["train_acc"] - chosen_acc)
     wide["gap_loss"] = wide["gap_loss"].fillna(chosen_loss - wide["train_loss"])
     return wide.sort_values(["run_id", "epoch"], kind="stable").reset_index(drop=True)
+
+
+def whole_epochs(long: pd.DataFrame) -> pd.Series:
+    """Per (run_id, epoch): whether it has every metric its run logs at any epoch (a NaN value
+    counts as logged)."""
+    seen = long.pivot(index=["run_id", "epoch"], columns="key", values="timestamp").notna()
+    logs = seen.groupby(level="run_id").transform("any")
+    return (seen | ~logs).all(axis=1)
 
 
 def with_summary(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:

@@ -47,6 +47,10 @@ EPOCHS_PLANNED_TAG = f"{TAG_PREFIX}epochs_planned"
 SELECTION_TAG = f"{TAG_PREFIX}selection"  # the split choices are made on: val, or test
 ITERATIONS_TAG = f"{TAG_PREFIX}iterations"
 FAILURE_TAG = f"{TAG_PREFIX}failure"
+# Who runs it (scratchnet.core.liveness: host, pid, start time) and its newest sign of life
+# (ms since the epoch), so a later invocation can tell a live run from a dead one.
+OWNER_TAG = f"{TAG_PREFIX}owner"
+HEARTBEAT_TAG = f"{TAG_PREFIX}heartbeat"
 SLURM_JOB_TAG = f"{TAG_PREFIX}slurm_job_id"  # `<array job>_<task>`, as squeue/sacct/scancel name it
 # Chapter runs.
 CHAPTER_TAG = f"{TAG_PREFIX}chapter"
@@ -140,6 +144,10 @@ LABEL_COLUMN = "label"  # the predicted class; with probabilities also prob_0 ..
 PROBABILITY_COLUMN = "prob_{}"
 REPORT_ARTIFACT_DIR = "report"
 
+# A sweep's lease: experiment tags `scratchnet.lease.<sweep id>.<claim id>`, one per launch
+# that claims the sweep (scratchnet.tracking.lease).
+LEASE_TAG_PREFIX = f"{TAG_PREFIX}lease."
+
 # How a sweep's launching process hands its parent run to the jobs (environment variables).
 PARENT_ENV = "SCRATCHNET_SWEEP_PARENT"
 SWEEP_ID_ENV = "SCRATCHNET_SWEEP_ID"
@@ -148,4 +156,13 @@ LAUNCHER_PID_ENV = "SCRATCHNET_SWEEP_LAUNCHER"  # its pid: a job elsewhere runs 
 # MLflow's log_batch limits per call.
 PARAMS_PER_CALL = 100
 METRICS_PER_CALL = 1000
+MAX_ENTITIES = 1000  # metrics + params + tags in one log_batch call (MLflow's limit)
 MAX_TAG_LENGTH = 5000
+
+# MLflow's limits on what a run records (mlflow.utils.validation and its SQL schema, 3.17):
+# SQLite does not enforce the schema's lengths, PostgreSQL does, so they are checked up front.
+MAX_KEY_LENGTH = 250  # param, tag and metric keys
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_RUN_NAME_LENGTH = 250  # runs.name VARCHAR(250)
+MAX_EXPERIMENT_NAME_LENGTH = 256  # experiments.name VARCHAR(256)

@@ -1,5 +1,6 @@
 """Provenance of a run: the code version it ran, and secrets kept out of what is recorded."""
 
+import functools
 import os
 import platform
 import re
@@ -28,9 +29,13 @@ SECRET_KEY = re.compile(r"(password|passwd|token|secret|api_?key|(^|[._])key)$",
 MASK = "***"
 
 
+@functools.cache
 def git_state(root: Path | None = None) -> tuple[str, bool]:
     """(commit, dirty) of the checkout, or ("unknown", False) outside git or when installed (the
-    current folder's repository is not the code's: the version tag says what ran)."""
+    current folder's repository is not the code's: the version tag says what ran).
+
+    Asked once per process (two git calls, ~20 ms): a process runs the code it imported.
+    """
     root = root or checkout_root()
     if root is None:
         return "unknown", False

@@ -3,14 +3,18 @@ and always ended FINISHED, FAILED or KILLED.
 
 `recorded_run` is the one run lifecycle, used by training runs and the chapter scripts alike:
 every write holds Ctrl-C and SIGTERM until it is done (`core.interrupts.interrupts_deferred`),
-so an interrupt never leaves a store locked, and the run's status says how it ended.
+so an interrupt never leaves a store locked, and the run's status says how it ended. Each run
+records its owner (`core.liveness`) and beats a heartbeat, so that a run whose process is
+killed outright can be told dead later (`tracking.reaper`).
 """
 
 import contextlib
+import itertools
+import logging
 import math
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,15 +22,23 @@ from mlflow.entities import DatasetInput, Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
+from scratchnet.core.liveness import current_owner
 from scratchnet.core.png import png_bytes
+from scratchnet.tracking.failures import as_store_error, failure_note, first_line, unreachable
+from scratchnet.tracking.heartbeat import Heartbeat
 from scratchnet.tracking.names import (
     FAILED,
+    FAILURE_TAG,
     FINISHED,
+    HEARTBEAT_TAG,
     KILLED,
+    MAX_ENTITIES,
     METRICS_PER_CALL,
+    OWNER_TAG,
     PARAMS_PER_CALL,
 )
 from scratchnet.tracking.provenance import mask_secrets
+from scratchnet.tracking.server import is_server, probe, wait_for_server
 from scratchnet.tracking.store import get_or_create_experiment
 from scratchnet.training import Callback, TrainPlan, TrainResult
 
@@ -38,20 +50,44 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def in_chunks(items: Sequence[Metric], size: int = METRICS_PER_CALL) -> Iterator[list[Metric]]:
-    """Consecutive slices of at most `size` items: one log_batch call each."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+log = logging.getLogger("scratchnet")
+# Epochs kept while a tracking server is away: 10,000 epochs of 6 metrics, ~15 MB (a Metric
+# is ~244 bytes). A full buffer waits for the server (tracking.server_wait_seconds).
+MAX_BUFFERED_METRICS = 60_000
+
+
+def epoch_chunks(metrics: Sequence[Metric], size: int = METRICS_PER_CALL) -> Iterator[list[Metric]]:
+    """Consecutive runs of whole steps, at most `size` metrics each: one log_batch call (one
+    transaction) each, so a step's metrics are stored all together or not at all. A step of
+    more than `size` metrics (none of scratchnet's) is split."""
+    chunk: list[Metric] = []
+    for _, group in itertools.groupby(metrics, key=lambda m: m.step):
+        step = list(group)
+        if chunk and len(chunk) + len(step) > size:
+            yield chunk
+            chunk = []
+        while len(step) > size:
+            yield step[:size]
+            step = step[size:]
+        chunk.extend(step)
+    if chunk:
+        yield chunk
 
 
 class RunRecorder:
     """An open MLflow run; every write holds interrupts until it is done."""
 
     def __init__(
-        self, client: MlflowClient, run_id: str, experiment_id: str = "", artifact_uri: str = ""
+        self,
+        client: MlflowClient,
+        run_id: str,
+        params: Sequence[Param] = (),
+        experiment_id: str = "",
+        artifact_uri: str = "",
     ) -> None:
         self.client = client
         self.run_id = run_id
+        self._params = list(params)  # sent with the run's first write (one call fewer)
         self.experiment_id = experiment_id
         self.artifact_uri = artifact_uri
 
@@ -64,15 +100,36 @@ class RunRecorder:
         params: Mapping[str, str],
         tags: Mapping[str, str],
     ) -> "RunRecorder":
-        """Create the run in `experiment` (made if missing) with its tags and masked params."""
+        """Create the run in `experiment` (made if missing) with its tags; its masked params go
+        with its first write (`send`), or when it ends, whichever comes first."""
         with interrupts_deferred():
             client = MlflowClient(tracking_uri=uri)
             experiment_id = get_or_create_experiment(client, uri, experiment)
-            run = client.create_run(experiment_id, run_name=name, tags=dict(tags))
-            items = [Param(k, v) for k, v in mask_secrets(params).items()]
-            for i in range(0, len(items), PARAMS_PER_CALL):
-                client.log_batch(run.info.run_id, params=items[i : i + PARAMS_PER_CALL])
-        return cls(client, run.info.run_id, experiment_id, run.info.artifact_uri)
+            owned = {**tags, OWNER_TAG: current_owner().encode()}
+            run = client.create_run(experiment_id, run_name=name, tags=owned)
+        items = [Param(k, v) for k, v in mask_secrets(params).items()]
+        return cls(client, run.info.run_id, items, experiment_id, run.info.artifact_uri)
+
+    def room(self, tags: Mapping[str, object] = {}) -> int:
+        """The metrics one call can carry beside `tags` and the params it takes along
+        (1,000 entities a call, MLflow's limit)."""
+        return MAX_ENTITIES - min(len(self._params), PARAMS_PER_CALL) - len(tags)
+
+    def send(self, metrics: Sequence[Metric] = (), tags: Mapping[str, object] = {}) -> None:
+        """One `log_batch` call: `metrics` (at most `room(tags)`), `tags`, and up to 100 of
+        the params not yet sent (they ride the run's first writes)."""
+        params = self._params[:PARAMS_PER_CALL]
+        run_tags = [RunTag(k, str(v)) for k, v in tags.items()]
+        with interrupts_deferred():
+            self.client.log_batch(
+                self.run_id, metrics=list(metrics), params=params, tags=run_tags, synchronous=True
+            )
+        del self._params[: len(params)]
+
+    def send_params(self) -> None:
+        """Send the params not yet sent, at most 100 per call (MLflow's limit)."""
+        while self._params:
+            self.send()
 
     def log_inputs(self, datasets: Sequence[DatasetInput]) -> None:
         """Record the datasets the run reads (MLflow dataset inputs), in one call."""
@@ -80,10 +137,9 @@ class RunRecorder:
             self.client.log_inputs(self.run_id, datasets=list(datasets))
 
     def log_metric_batch(self, metrics: Sequence[Metric]) -> None:
-        """Send metrics as they are, at most 1,000 per call (MLflow's limit)."""
-        for chunk in in_chunks(metrics):
-            with interrupts_deferred():
-                self.client.log_batch(self.run_id, metrics=chunk, synchronous=True)
+        """Send metrics as they are, whole steps per call, the params riding the first."""
+        for chunk in epoch_chunks(metrics, self.room()):
+            self.send(chunk)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         """Log finite values as metrics at `step`; NaN/inf ones as tags of the same key."""
@@ -107,8 +163,7 @@ class RunRecorder:
 
     def set_tags(self, tags: Mapping[str, object]) -> None:
         """Set tags (values as strings)."""
-        with interrupts_deferred():
-            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        self.send(tags=tags)
 
     @contextlib.contextmanager
     def staged_artifacts(self) -> Iterator[Path]:
@@ -129,27 +184,65 @@ class RunRecorder:
         """Upload each figure as `<name>.png` (deterministic bytes)."""
         self.log_files({f"{name}.png": png_bytes(fig) for name, fig in figures.items()})
 
-    def end(self, status: str) -> None:
-        """Close the run with `status`."""
+    def end(self, status: str, why: str | None = None) -> None:
+        """Close the run with `status` (and, if given, why in its failure tag); its params
+        are sent first if no write has carried them."""
+        self.send_params()
         with interrupts_deferred():
+            if why:
+                self.client.set_tag(self.run_id, FAILURE_TAG, why)
             self.client.set_terminated(self.run_id, status=status)
+
+    def beat(self, now_ms: int) -> None:
+        """Record a sign of life (the heartbeat thread's call)."""
+        self.client.set_tag(self.run_id, HEARTBEAT_TAG, str(now_ms))
+
+    def end_failed(self, err: BaseException) -> None:
+        """End the run FAILED saying why; if even that cannot be written (a full disk, a server
+        gone), say so and leave it to the reaper (its owner is dead once this process ends)."""
+        try:
+            self.end(FAILED, failure_note(err))
+        except Exception as end_err:
+            log.warning("could not end run %s FAILED: %s", self.run_id, first_line(end_err))
 
 
 @contextlib.contextmanager
 def recorded_run(
     uri: str, experiment: str, name: str, params: Mapping[str, str], tags: Mapping[str, str]
 ) -> Iterator[RunRecorder]:
-    """A run that ends FINISHED, FAILED if the block raises, KILLED on Ctrl-C (or SIGTERM)."""
-    recorder = RunRecorder.start(uri, experiment, name, params, tags)
+    """A run that ends FINISHED, FAILED if the block raises, KILLED on Ctrl-C (or SIGTERM).
+
+    MLflow's errors leave as a one-line StoreError (a full disk says "no space left").
+    """
+    with store_failures(uri):
+        recorder = RunRecorder.start(uri, experiment, name, params, tags)
+    heartbeat = Heartbeat(recorder.beat, name="run-heartbeat").start()
+    with store_failures(uri):
+        try:
+            yield recorder
+        except KeyboardInterrupt:
+            heartbeat.stop()
+            recorder.end(KILLED)
+            raise
+        except BaseException as err:
+            heartbeat.stop()
+            recorder.end_failed(err)
+            raise
+        heartbeat.stop()
+        recorder.end(FINISHED)
+
+
+@contextlib.contextmanager
+def store_failures(uri: str) -> Iterator[None]:
+    """MLflow's, SQLite's and the file system's errors in the block as a one-line StoreError
+    naming the store; anything else passes as it is."""
     try:
-        yield recorder
-    except KeyboardInterrupt:
-        recorder.end(KILLED)
-        raise
-    except BaseException:
-        recorder.end(FAILED)
-        raise
-    recorder.end(FINISHED)
+        yield
+    except Exception as err:
+        store_like = type(err).__module__.split(".")[0] in ("mlflow", "sqlite3", "sqlalchemy")
+        if not (store_like or isinstance(err, OSError)):
+            raise
+        raise as_store_error(uri, err) from err
 
 
 class EpochLogger(Callback):
@@ -161,11 +254,23 @@ class EpochLogger(Callback):
     hook holds interrupts while it writes.
     """
 
-    def __init__(self, recorder: RunRecorder, flush_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        recorder: RunRecorder,
+        flush_seconds: float = 1.0,
+        server_wait: float = 0.0,
+        final_tags: Callable[[TrainResult], Mapping[str, object]] | None = None,
+    ) -> None:
         self.recorder = recorder
         self.flush_seconds = flush_seconds
+        self.server_wait = server_wait
+        self.final_tags = final_tags  # how the run ended, sent with its last epochs
+        self._server = (
+            recorder.client.tracking_uri if is_server(recorder.client.tracking_uri) else ""
+        )
         self._pending: list[Metric] = []
         self._last_flush = time.monotonic()
+        self._away = False
 
     def on_train_begin(self, plan: TrainPlan) -> None:
         self._last_flush = time.monotonic()
@@ -174,14 +279,49 @@ class EpochLogger(Callback):
         now = _now_ms()
         self._pending.extend(Metric(k, float(v), now, epoch) for k, v in metrics.items())
         if epoch == 0 or time.monotonic() - self._last_flush >= self.flush_seconds:
-            self.flush()
+            self.flush(final=False)
 
     def on_train_end(self, result: TrainResult) -> None:
-        self.flush()
+        self.flush(tags=self.final_tags(result) if self.final_tags else {})
 
-    def flush(self) -> None:
-        """Send the buffered epochs (an interrupt waits: the buffer is sent or kept, whole)."""
-        with interrupts_deferred():
-            self.recorder.log_metric_batch(self._pending)
-            self._pending = []
-            self._last_flush = time.monotonic()
+    def flush(self, final: bool = True, tags: Mapping[str, object] = {}) -> None:
+        """Send the buffered epochs, whole epochs per call, each sent one dropped from the
+        buffer (an interrupt waits for the call in flight).
+
+        A tracking server that does not answer keeps them buffered (at most
+        `MAX_BUFFERED_METRICS`) for the next flush; a final flush, or a full buffer, waits
+        for it up to `server_wait` seconds, then raises.
+        """
+        must = final or len(self._pending) >= MAX_BUFFERED_METRICS
+        if self._server and self._pending:
+            if not must and probe(self._server, timeout=1.0) is not None:
+                return self._keep("does not answer")
+            if must:
+                wait_for_server(self._server, self.server_wait)
+        for chunk in list(epoch_chunks(self._pending, self.recorder.room(tags))):
+            try:
+                self.recorder.send(chunk, tags)
+            except Exception as err:
+                if must or not self._server or not unreachable(err):
+                    raise
+                return self._keep(first_line(err))
+            del self._pending[: len(chunk)]
+            tags = {}
+        if tags:
+            self.recorder.send(tags=tags)
+        if self._away:
+            log.info("tracking server back: buffered epochs sent")
+        self._away = False
+        self._last_flush = time.monotonic()
+
+    def _keep(self, why: str) -> None:
+        if not self._away:
+            log.warning(
+                "tracking server %s %s: keeping the run's epochs (up to %d metrics) until it "
+                "answers",
+                self._server,
+                why,
+                MAX_BUFFERED_METRICS,
+            )
+        self._away = True
+        self._last_flush = time.monotonic()

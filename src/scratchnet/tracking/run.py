@@ -27,6 +27,7 @@ from scratchnet.nn import TwoLayerNet
 from scratchnet.tracking.artifacts import learning_curve_figure
 from scratchnet.tracking.datasets import dataset_inputs
 from scratchnet.tracking.models import model_tags, model_uri, write_model
+from scratchnet.tracking.limits import check_record_limits
 from scratchnet.tracking.names import (
     BEST_EPOCH_TAG,
     CONFIG_ARTIFACT,
@@ -52,7 +53,7 @@ from scratchnet.tracking.names import (
 )
 from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id, source_tags
 from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
-from scratchnet.tracking.store import resolve_uri
+from scratchnet.tracking.store import open_for_run
 from scratchnet.training import Callback, TrainResult, train
 from scratchnet.training.metrics import selection_split
 from scratchnet.training.progress import ProgressBar
@@ -121,12 +122,17 @@ def run(
     callbacks = [bar, *extra_callbacks]
     if not cfg.tracking.enabled:
         return RunOutcome(train(net, data, **train_options(cfg), callbacks=callbacks), None, name)
+    tags, params = run_tags(cfg, data, overrides, parent_run_id, source), flatten(cfg)
+    check_record_limits(cfg.tracking.experiment, name, params, tags)
     # Only now is the store touched (created if new): bad input leaves no trace in it.
-    uri = resolve_uri(cfg.tracking.uri)
-    tags = run_tags(cfg, data, overrides, parent_run_id, source)
-    with recorded_run(uri, cfg.tracking.experiment, name, flatten(cfg), tags) as recorder:
+    t = cfg.tracking
+    uri = open_for_run(t.uri, t.server_wait_seconds, in_sweep=parent_run_id is not None)
+    with recorded_run(uri, t.experiment, name, params, tags) as recorder:
         recorder.log_inputs(dataset_inputs(data))
-        logger = EpochLogger(recorder, cfg.tracking.flush_seconds)
+        # how the run ended goes with its last epochs, in one call
+        logger = EpochLogger(
+            recorder, t.flush_seconds, t.server_wait_seconds, final_tags=outcome_tags
+        )
         try:
             result = train(net, data, **train_options(cfg), callbacks=[*callbacks, logger])
         finally:  # whatever stops the training, the epochs it reported reach the store
@@ -143,10 +149,10 @@ def record_outcome(
     result: TrainResult,
     name: str,
 ) -> str | None:
-    """How the run ended (tags), then its files in one upload: resolved config, learning curves
-    and, unless it diverged, its net as the MLflow model `model`; the model's URI or None."""
+    """The run's files in one upload: resolved config, learning curves (when asked) and, unless
+    it diverged, its net as the MLflow model `model` (with its tags); the model's URI or None."""
     resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
-    tags = outcome_tags(result)
+    tags: dict[str, object] = {}  # how the run ended went with its last epochs
     logs_model = cfg.tracking.log_weights and not result.diverged and bool(result.history)
     with recorder.staged_artifacts() as folder:
         (folder / CONFIG_ARTIFACT).write_text(OmegaConf.to_yaml(resolved))
@@ -157,7 +163,8 @@ def record_outcome(
             epoch = weights_epoch(cfg, result)
             model = write_model(net, data, folder / MODEL_ARTIFACT, recorder.run_id, epoch)
             tags |= model_tags(model)
-        recorder.set_tags(tags)  # before the upload, as it may fail
+        if tags:
+            recorder.set_tags(tags)  # before the upload, as it may fail
     return model_uri(recorder.run_id) if logs_model else None
 
 

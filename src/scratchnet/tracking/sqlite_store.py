@@ -3,15 +3,19 @@
 MLflow's client can read an experiment's artifact location and a run's artifact URI but has
 no way to change them, nor to copy a store that is being written, nor to check its pages:
 rewriting artifact locations (in one transaction), the online backup (with counts taken in
-the very read transaction it copies) and `PRAGMA quick_check` are done here, and only here.
+the very read transaction it copies) and `PRAGMA quick_check` are done here, and only here;
+so is reading a sweep's histories in one query (the client reads one run and metric a call).
 """
 
 import contextlib
+import math
+import os
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 BUSY_TIMEOUT_S = 30.0  # a sweep's writers hold the store for milliseconds at a time
 
@@ -46,11 +50,41 @@ class Recorded:
 Plan = Callable[[list[Recorded]], Mapping[tuple[str, str], str]]
 
 
+def read_only(db: Path) -> bool:
+    """Whether the store can only be read: its folder (or the file) is not writable.
+
+    SQLite writes beside the database (its WAL and lock files), so a store in a folder this
+    process cannot write to (an archive, a read-only mount, someone else's share) can only be
+    opened read-only (`read_only_uri`).
+    """
+    folder = db.parent
+    return not os.access(folder, os.W_OK | os.X_OK) or (db.exists() and not os.access(db, os.W_OK))
+
+
+def read_only_uri(db: Path) -> str:
+    """SQLite's URI for reading `db` without writing anything beside it.
+
+    `mode=ro` when a WAL file is present (another process may be writing: its commits there
+    are read too; SQLite >= 3.22 needs no write access for that), else `immutable=1`: a store
+    in WAL mode cannot otherwise be opened where its shared-memory file cannot be created.
+    """
+    wal = db.with_name(db.name + "-wal")
+    flag = "mode=ro" if wal.exists() else "immutable=1"
+    return f"file:{quote(str(db.absolute()))}?{flag}"
+
+
+def mlflow_read_only_uri(db: Path) -> str:
+    """The tracking URI that opens `db` read-only through SQLAlchemy (`uri=true`)."""
+    return f"sqlite:///{read_only_uri(db)}&uri=true"
+
+
 @contextlib.contextmanager
 def connected(db: Path) -> Iterator[sqlite3.Connection]:
-    """A connection in autocommit mode (transactions are begun explicitly), closed after."""
+    """A connection in autocommit mode (transactions are begun explicitly), closed after;
+    read-only for a store that cannot be written (`read_only`)."""
+    target, as_uri = (read_only_uri(db), True) if read_only(db) else (str(db), False)
     with contextlib.closing(
-        sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=as_uri)
     ) as con:
         yield con
 
@@ -139,3 +173,27 @@ def is_mlflow_store(db: Path) -> bool | None:
     except sqlite3.DatabaseError:
         return None
     return found is not None
+
+
+RUNS_PER_QUERY = 500  # SQLite's bound parameters: 999 in old builds
+
+
+def metric_rows(
+    db: Path, run_ids: Sequence[str], keys: Sequence[str]
+) -> list[tuple[str, str, int, int, float]]:
+    """(run_id, key, step, timestamp, value) of every point of `keys` of the runs, read in one
+    query per 500 runs, in `get_metric_history`'s order per run and key (timestamp, step,
+    value), NaN where MLflow stored one (`is_nan`) as MLflow's client returns it."""
+    rows: list[tuple[str, str, int, int, float]] = []
+    marks_k = ",".join("?" * len(keys))
+    with connected(db) as con:
+        for start in range(0, len(run_ids), RUNS_PER_QUERY):
+            chunk = list(run_ids[start : start + RUNS_PER_QUERY])
+            found = con.execute(
+                "SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics"
+                f" WHERE run_uuid IN ({','.join('?' * len(chunk))}) AND key IN ({marks_k})"
+                " ORDER BY run_uuid, key, timestamp, step, value",
+                [*chunk, *keys],
+            )
+            rows += [(r, k, s, t, math.nan if nan else float(v)) for r, k, s, t, v, nan in found]
+    return rows

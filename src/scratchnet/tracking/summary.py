@@ -29,6 +29,7 @@ from scratchnet.tracking.names import (
     best_final_acc,
     best_min_loss,
 )
+from scratchnet.tracking.reader import metric_points
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,12 @@ def summarize(client: MlflowClient, runs: Sequence[Run], parent_id: str = "") ->
     split = "val" if ok and all("val_acc" in r.data.metrics for r in ok) else "test"
     scored = [r for r in ok if f"{split}_acc" in r.data.metrics]
     by_acc = pick(final_candidate(r, split, r.data.metrics[f"{split}_acc"]) for r in scored)
-    lowest = []
-    for r in ok:
-        history = client.get_metric_history(r.info.run_id, f"{split}_loss")
-        if history:
-            lowest.append(final_candidate(r, split, min(m.value for m in history)))
+    losses: dict[str, list[float]] = {}  # every run's losses, in one read
+    for run_id, *_, value in metric_points(client, [r.info.run_id for r in ok], [f"{split}_loss"]):
+        losses.setdefault(run_id, []).append(value)
+    lowest = [
+        final_candidate(r, split, min(losses[r.info.run_id])) for r in ok if r.info.run_id in losses
+    ]
     by_loss = pick(lowest, maximize=False)
     return SweepSummary(
         finished=status.count(FINISHED),

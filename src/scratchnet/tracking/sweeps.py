@@ -6,19 +6,22 @@ is what it asks of MLflow.
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mlflow.entities import Param, Run
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
+from scratchnet.core.liveness import ALIVE, current_owner, parse_owner
 from scratchnet.tracking.names import (
     CONFIG_HASH_TAG,
+    DIVERGED_TAG,
     FAILED,
     FAILURE_TAG,
     FINISHED,
     KILLED,
+    OWNER_TAG,
     PACKAGES_TAG,
     PARENT_TAG,
     REUSED,
@@ -30,6 +33,7 @@ from scratchnet.tracking.names import (
     member_tag,
 )
 from scratchnet.tracking.provenance import package_versions
+from scratchnet.tracking.reaper import judge, reap_dead_runs
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
 from scratchnet.tracking.summary import SweepSummary, log_summary, summarize
 
@@ -45,10 +49,15 @@ class SweepParent:
     run_id: str
 
 
-def open_experiment(uri: str | None, experiment: str) -> tuple[MlflowClient, str]:
-    """A client on the store (created if new) and the experiment's id (created if missing)."""
-    uri = resolve_uri(uri)
+def open_experiment(
+    uri: str | None, experiment: str, server_wait: float = 0.0
+) -> tuple[MlflowClient, str]:
+    """A client on the store (created if new; a server waited for up to `server_wait` s) and
+    the experiment's id (created if missing); runs that a dead process left RUNNING anywhere in
+    the store are ended FAILED first."""
+    uri = resolve_uri(uri, server_wait)
     client = MlflowClient(tracking_uri=uri)
+    reap_dead_runs(client)
     return client, get_or_create_experiment(client, uri, experiment)
 
 
@@ -77,6 +86,7 @@ def create_parent(
         SWEEP_ID_TAG: sid,
         STUDY_TAG: name,
         STUDY_DESCRIPTION_TAG: description,
+        OWNER_TAG: current_owner().encode(),
         PACKAGES_TAG: json.dumps(package_versions(), sort_keys=True),
     }
     run = client.create_run(experiment_id, run_name=f"sweep {name} {sid[:8]}", tags=tags)
@@ -85,8 +95,11 @@ def create_parent(
 
 
 def resume_parent(client: MlflowClient, experiment_id: str, parent_id: str) -> list[str]:
-    """Reopen a sweep's parent; its children left RUNNING by the earlier attempt become FAILED."""
-    dead = mark_dead_runs_failed(client, children(client, experiment_id, parent_id))
+    """Reopen a sweep's parent; its children left RUNNING by the earlier attempt become FAILED,
+    unless their process is provably alive (`tracking.reaper`)."""
+    runs = children(client, experiment_id, parent_id)
+    dead = mark_dead_runs_failed(client, [r for r in runs if judge(r).state != ALIVE])
+    client.set_tag(parent_id, OWNER_TAG, current_owner().encode())
     client.update_run(parent_id, status=RUNNING)
     return dead
 
@@ -137,11 +150,16 @@ def find_finished(client: MlflowClient, experiment_id: str, config_hash: str) ->
 
 
 def finished_twin(
-    uri: str | None, experiment: str, config_hash: str, parent_id: str | None = None
+    uri: str | None,
+    experiment: str,
+    config_hash: str,
+    parent_id: str | None = None,
+    server_wait: float = 0.0,
 ) -> Run | None:
     """A FINISHED run in `experiment` that computed exactly this config, if any; with
-    `parent_id`, linked to that sweep as a reused member (unless it is its own child)."""
-    client = MlflowClient(tracking_uri=resolve_uri(uri))
+    `parent_id`, linked to that sweep as a reused member (unless it is its own child). A
+    job's check: its launcher checked the store's integrity; a server is waited for."""
+    client = MlflowClient(tracking_uri=resolve_uri(uri, server_wait, check_integrity=False))
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
@@ -150,6 +168,46 @@ def finished_twin(
         with interrupts_deferred():
             link_member(client, twin, parent_id)
     return twin
+
+
+def skip_summary(run: Run) -> dict[str, object]:
+    """A job's return when its config already FINISHED as `run` (resume)."""
+    return {
+        **run.data.metrics,
+        "run_id": run.info.run_id,
+        "name": run.info.run_name,
+        "skipped": "true",
+        "diverged": run.data.tags.get(DIVERGED_TAG) == "true",
+    }
+
+
+def finished_twins(
+    uri: str | None, experiment: str, hashes: Iterable[str], server_wait: float = 0.0
+) -> dict[str, Run]:
+    """Config hash -> the newest FINISHED run of each of `hashes` in `experiment`: a grid's
+    resume lookup, in one search (pages of 1,000) for all its jobs."""
+    wanted = set(hashes)
+    client = MlflowClient(tracking_uri=resolve_uri(uri, server_wait))
+    found = client.get_experiment_by_name(experiment)
+    if found is None or not wanted:
+        return {}
+    twins: dict[str, Run] = {}
+    token = None
+    while True:
+        page = client.search_runs(
+            [found.experiment_id],
+            filter_string=f"attributes.status = '{FINISHED}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1000,
+            page_token=token,
+        )
+        for run in page:
+            key = run.data.tags.get(CONFIG_HASH_TAG)
+            if key in wanted and key not in twins:
+                twins[key] = run
+        token = page.token
+        if not token:
+            return twins
 
 
 def _end_running(client: MlflowClient, runs: Iterable[Run], status: str, why: str) -> list[str]:
@@ -175,12 +233,33 @@ def mark_interrupted_runs_killed(client: MlflowClient, runs: Iterable[Run]) -> l
     return _end_running(client, runs, KILLED, "stopped with its sweep (interrupted)")
 
 
-def end_sweep(parent: SweepParent, status: str) -> SweepSummary:
+def end_casualties(client: MlflowClient, runs: Sequence[Run], killed: Collection[int]) -> list[str]:
+    """End the runs left RUNNING: KILLED if the launcher killed their process (`killed` pids),
+    naming the worker that died first; FAILED otherwise."""
+    running = [r for r in runs if r.info.status == RUNNING]
+    stopped = [r for r in running if owner_pid(r) in killed]
+    died = [r for r in running if r not in stopped]
+    failed = mark_dead_runs_failed(client, died)
+    culprits = ", ".join(f"pid {owner_pid(r)} (run {r.info.run_name!r})" for r in died)
+    why = f"the sweep's launcher killed its worker when another worker died: {culprits or '?'}"
+    return failed + _end_running(client, stopped, KILLED, why)
+
+
+def owner_pid(run: Run) -> int | None:
+    """The pid of the process that ran `run`, from its owner tag."""
+    owner = parse_owner(run.data.tags.get(OWNER_TAG))
+    return owner.pid if owner else None
+
+
+def end_sweep(
+    parent: SweepParent, status: str, killed_by_launcher: Collection[int] = ()
+) -> SweepSummary:
     """Close the sweep: children left RUNNING ended, the summary logged, the parent `status`.
 
     After Ctrl-C (`KILLED`) the children still RUNNING were stopped with the sweep (KILLED);
-    otherwise no job can be running any more, so they died (FAILED). Interrupts wait until
-    it is done.
+    otherwise no job can be running any more: those whose process the launcher killed (the
+    pids `killed_by_launcher`, after a sibling's worker died) were interrupted (KILLED), the
+    others died (FAILED). Interrupts wait until it is done.
     """
     client, parent_id = parent.client, parent.run_id
     with interrupts_deferred():
@@ -188,7 +267,7 @@ def end_sweep(parent: SweepParent, status: str) -> SweepSummary:
         if status == KILLED:
             dead = mark_interrupted_runs_killed(client, runs)
         else:
-            dead = mark_dead_runs_failed(client, runs)
+            dead = end_casualties(client, runs, killed_by_launcher)
         runs = members(client, parent.experiment_id, parent_id)
         summary = summarize(client, runs, parent_id)
         log_summary(client, parent_id, summary)

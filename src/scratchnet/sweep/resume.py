@@ -1,0 +1,109 @@
+"""A grid sweep's resume lookup, done once in the launching process and handed to its jobs.
+
+Asking the store from every job whether its config already FINISHED costs a search per job
+(and, in a fresh worker, opening the store); the launching process knows every job of a grid
+(`sweep.check.check_sweep`) and opens the store anyway, so it asks once for all of them, and
+links the FINISHED runs of other sweeps to this one as reused members. The answer travels
+with the sweep's callback, which the launcher sends with every job; a job of a sweeper that
+chooses its jobs as it goes (Optuna) finds no answer and asks the store itself.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from scratchnet.config import config_hash
+from scratchnet.tracking.names import PARENT_TAG
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A job's FINISHED run: its name and id, whether it is this sweep's own child, and what
+    the skipped job returns."""
+
+    name: str
+    run_id: str
+    own: bool
+    summary: dict
+
+
+Twins = dict[str, Twin]  # config hash -> the FINISHED run of that config
+
+_TWINS: Twins | None = None  # this process's answer; None: ask the store per job
+_ALL_SKIPS: list[Twin] | None = None  # launching process: every job's twin, in launch order
+
+
+def twin_of(run: Any, parent_id: str | None) -> Twin:
+    """A FINISHED MLflow run as a job's twin in the sweep `parent_id`."""
+    from scratchnet.tracking.sweeps import skip_summary
+
+    own = parent_id is not None and run.data.tags.get(PARENT_TAG) == parent_id
+    return Twin(run.info.run_name, run.info.run_id, own, skip_summary(run))
+
+
+@dataclass
+class Lookup:
+    """The FINISHED run of each job of a grid that has one, and the jobs' hashes in order."""
+
+    runs: dict[str, Any]  # config hash -> mlflow Run
+    hashes: list[str]
+
+    @property
+    def every_job_finished(self) -> bool:
+        return bool(self.hashes) and set(self.hashes) <= self.runs.keys()
+
+    def link(self, parent: Any) -> Twins:
+        """Link the twins that are not the sweep's own children to it as reused members (one
+        tag each); the twins, for the jobs. `parent` is the open `SweepParent`."""
+        from scratchnet.core.interrupts import interrupts_deferred
+        from scratchnet.tracking.sweeps import link_member
+
+        with interrupts_deferred():
+            for run in self.runs.values():
+                link_member(parent.client, run, parent.run_id)
+        twins = {h: twin_of(run, parent.run_id) for h, run in self.runs.items()}
+        global _ALL_SKIPS
+        _ALL_SKIPS = [twins[h] for h in self.hashes] if self.every_job_finished else None
+        return twins
+
+
+def look_up(config: DictConfig, jobs: Sequence[DictConfig] | None) -> Lookup | None:
+    """The FINISHED runs of a grid's jobs (None when the sweep does not resume, is not
+    tracked, or chooses its jobs as it goes)."""
+    if jobs is None or not (config.sweep.resume and config.tracking.enabled):
+        return None
+    from scratchnet.tracking.sweeps import finished_twins
+
+    hashes = [config_hash(task_config(job)) for job in jobs]
+    t = config.tracking
+    return Lookup(finished_twins(t.uri, t.experiment, hashes, t.server_wait_seconds), hashes)
+
+
+def task_config(job: DictConfig) -> DictConfig:
+    """A job's config as its task function gets it: without the `hydra` node."""
+    return OmegaConf.masked_copy(job, [str(k) for k in job if k != "hydra"])
+
+
+def hand_to_jobs(twins: Twins | None) -> None:
+    """Make `twins` the answer this process's jobs read (a worker: from the callback)."""
+    global _TWINS
+    _TWINS = twins
+
+
+def known_twins() -> Twins | None:
+    """The answer handed to this process, if any."""
+    return _TWINS
+
+
+def all_skips() -> list[Twin] | None:
+    """When every job of the grid being launched already FINISHED: each job's twin, in launch
+    order (no job needs a process, nor composing again); else None."""
+    return _ALL_SKIPS
+
+
+def forget() -> None:
+    """The sweep ended: later sweeps in this process ask afresh."""
+    global _TWINS, _ALL_SKIPS
+    _TWINS, _ALL_SKIPS = None, None

@@ -1,0 +1,58 @@
+"""One launch at a time per sweep definition: the same sweep started again while it runs says
+who is running it and exits 2 (or, with `sweep.wait=true`, waits and then finds every run
+done); nothing is trained twice, no run is mislabelled FAILED, no lease is left behind."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from faults_support import (
+    error_line,
+    leases,
+    ready_store,
+    running_children,
+    split,
+    started,
+    stderr_of,
+    train,
+    wait_for,
+)
+from mlflow.tracking import MlflowClient
+
+from harness import all_runs
+from scratchnet.tracking.names import FAILURE_TAG
+
+pytestmark = pytest.mark.slow
+SWEEP = ("trainer.epochs=600", "data.train_size=200", "seed=0,1")
+
+
+def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path: Path) -> None:
+    store_uri = ready_store(tmp_path)
+    client = MlflowClient(tracking_uri=store_uri)
+    first, waiter = tmp_path / "first", tmp_path / "waiter"
+    first.mkdir(), waiter.mkdir()
+    quiet_store = "tracking.flush_seconds=1000"  # no write in flight while it is stopped
+    with started(store_uri, *SWEEP, quiet_store, cwd=first, multirun=True) as proc:
+        wait_for("the first sweep's job running", lambda: running_children(client, 1, 1))
+        os.killpg(proc.pid, signal.SIGSTOP)  # alive, holding its lease, while the others start
+        refused = train(store_uri, *SWEEP, cwd=tmp_path, multirun=True)
+        line = error_line(refused)
+        assert f"is running already (pid {proc.pid} on host" in line
+        assert "sweep.wait=true" in line
+        with started(
+            store_uri, *SWEEP, "sweep.wait=true", cwd=waiter, multirun=True, log_stdout=True
+        ) as wait:
+            wait_for("the waiter waiting", lambda: "sweep.wait=true" in stdout_of(waiter))
+            os.killpg(proc.pid, signal.SIGCONT)
+            assert proc.wait(timeout=300) == 0, stderr_of(first)[-2000:]
+            assert wait.wait(timeout=300) == 0, stderr_of(waiter)[-2000:]
+    (parent,), children = split(all_runs(client))
+    assert parent.info.status == "FINISHED"
+    assert sorted(c.info.status for c in children) == ["FINISHED", "FINISHED"]  # trained once
+    assert [c.data.tags.get(FAILURE_TAG) for c in all_runs(client)] == [None] * 3
+    assert leases(client) == []
+
+
+def stdout_of(cwd: Path) -> str:
+    return (cwd / "stdout.log").read_text()

@@ -1,0 +1,66 @@
+"""How a run reaches the store: its params with its first metrics, its outcome with its last."""
+
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+
+from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
+from scratchnet.tracking.store import resolve_uri
+from scratchnet.training import TrainResult
+
+
+class CountingClient(MlflowClient):
+    """The real client, counting its log_batch calls."""
+
+    calls = 0
+
+    def log_batch(self, *args, **kwargs):
+        CountingClient.calls += 1
+        return super().log_batch(*args, **kwargs)
+
+
+def started(store_uri, params):
+    recorder = RunRecorder.start(resolve_uri(store_uri), "calls", "r", params, {"t": "1"})
+    recorder.client = CountingClient(tracking_uri=store_uri)
+    CountingClient.calls = 0
+    return recorder
+
+
+def test_params_and_the_first_metrics_go_in_one_call(store_uri, client):
+    recorder = started(store_uri, {"trainer.lr": "0.5", "seed": "0"})
+    recorder.log_metric_batch([Metric("train_acc", 0.25, 0, 0), Metric("test_acc", 0.5, 0, 0)])
+    recorder.end("FINISHED")
+    run = client.get_run(recorder.run_id)
+    assert CountingClient.calls == 1
+    assert run.data.params == {"trainer.lr": "0.5", "seed": "0"}
+    assert run.data.metrics == {"train_acc": 0.25, "test_acc": 0.5}
+    assert run.data.tags["t"] == "1"
+
+
+def test_a_run_that_ends_before_any_write_keeps_its_params(store_uri, client):
+    with recorded_run(resolve_uri(store_uri), "calls", "r", {"a": "1"}, {}) as recorder:
+        pass
+    run = client.get_run(recorder.run_id)
+    assert run.data.params == {"a": "1"} and run.info.status == "FINISHED"
+
+
+def test_more_params_than_a_call_takes_all_arrive(store_uri, client):
+    params = {f"p{i:03d}": str(i) for i in range(250)}
+    recorder = started(store_uri, params)
+    recorder.log_metric_batch(
+        [Metric(f"m{i}", float(i), 0, s) for i in range(5) for s in range(300)]
+    )
+    recorder.end("FINISHED")
+    assert client.get_run(recorder.run_id).data.params == params
+    assert len(client.get_metric_history(recorder.run_id, "m4")) == 300
+    assert CountingClient.calls == 3  # 100 params + 900 metrics, 100 + 600, then 50 params
+
+
+def test_the_outcome_tags_go_with_the_last_epochs(store_uri, client):
+    recorder = started(store_uri, {"a": "1"})
+    logger = EpochLogger(recorder, flush_seconds=60, final_tags=lambda r: {"diverged": "false"})
+    logger.on_epoch_end(0, {"train_acc": 0.1})
+    logger.on_epoch_end(1, {"train_acc": 0.2})
+    logger.on_train_end(TrainResult(planned_epochs=1))
+    run = client.get_run(recorder.run_id)
+    assert CountingClient.calls == 2  # epoch 0 (with the params), then epoch 1 with the tags
+    assert run.data.tags["diverged"] == "false" and run.data.metrics["train_acc"] == 0.2
