@@ -173,7 +173,8 @@ def tracking_rows(data, args, store: Path) -> list[Row]:
     epochs back to back as in a real run. The overhead is the time spent inside the
     callback (timed directly, final flush included) over the run's epoch time.
     """
-    from scratchnet.tracking.recorder import EpochLogger, RunRecorder
+    from scratchnet.tracking.epochs import EpochLogger
+    from scratchnet.tracking.recorder import RunRecorder
 
     uri = f"sqlite:///{store / 'mlflow.db'}"
     variants: dict[str, dict] = {"off": {}, "on": {}, "every epoch": {"flush_seconds": 0}}

@@ -3,7 +3,8 @@
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
-from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
+from scratchnet.tracking.epochs import EpochLogger
+from scratchnet.tracking.recorder import RunRecorder, recorded_run
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import TrainResult
 

@@ -14,7 +14,7 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from mlflow.tracking import MlflowClient
 from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.core.liveness import current_owner
 from scratchnet.core.png import png_bytes
-from scratchnet.tracking.failures import as_store_error, failure_note, first_line, unreachable
+from scratchnet.tracking.failures import as_store_error, failure_note, first_line
 from scratchnet.tracking.heartbeat import Heartbeat
 from scratchnet.tracking.names import (
     FAILED,
@@ -38,22 +38,17 @@ from scratchnet.tracking.names import (
     PARAMS_PER_CALL,
 )
 from scratchnet.tracking.provenance import mask_secrets
-from scratchnet.tracking.server import is_server, probe, wait_for_server
 from scratchnet.tracking.store import get_or_create_experiment
-from scratchnet.training import Callback, TrainPlan, TrainResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
 log = logging.getLogger("scratchnet")
-# Epochs kept while a tracking server is away: 10,000 epochs of 6 metrics, ~15 MB (a Metric
-# is ~244 bytes). A full buffer waits for the server (tracking.server_wait_seconds).
-MAX_BUFFERED_METRICS = 60_000
 
 
 def epoch_chunks(metrics: Sequence[Metric], size: int = METRICS_PER_CALL) -> Iterator[list[Metric]]:
@@ -143,7 +138,7 @@ class RunRecorder:
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         """Log finite values as metrics at `step`; NaN/inf ones as tags of the same key."""
-        now = _now_ms()
+        now = now_ms()
         finite = [Metric(k, float(v), now, step) for k, v in metrics.items() if math.isfinite(v)]
         odd = {k: str(float(v)) for k, v in metrics.items() if not math.isfinite(v)}
         self.log_metric_batch(finite)
@@ -153,7 +148,7 @@ class RunRecorder:
     def log_series(self, key: str, values: Sequence[float], first_step: int = 0) -> None:
         """Log values[i] at step first_step + i; non-finite ones are skipped and described in
         the tag `<key>.nonfinite` instead."""
-        now = _now_ms()
+        now = now_ms()
         points = [(first_step + i, float(v)) for i, v in enumerate(values)]
         self.log_metric_batch([Metric(key, v, now, s) for s, v in points if math.isfinite(v)])
         skipped = [(s, v) for s, v in points if not math.isfinite(v)]
@@ -243,85 +238,3 @@ def store_failures(uri: str) -> Iterator[None]:
         if not (store_like or isinstance(err, OSError)):
             raise
         raise as_store_error(uri, err) from err
-
-
-class EpochLogger(Callback):
-    """Logs every epoch's metrics (step = epoch), batching epochs into one `log_batch` call.
-
-    A call costs ~4-20 ms on SQLite and ~50 ms over HTTP, more than a digits epoch, so
-    epochs are buffered and sent at most every `flush_seconds` (0: every epoch), at the end,
-    and before the run is closed for any reason (`close`); epoch 0 is sent at once. Each
-    hook holds interrupts while it writes.
-    """
-
-    def __init__(
-        self,
-        recorder: RunRecorder,
-        flush_seconds: float = 1.0,
-        server_wait: float = 0.0,
-        final_tags: Callable[[TrainResult], Mapping[str, object]] | None = None,
-    ) -> None:
-        self.recorder = recorder
-        self.flush_seconds = flush_seconds
-        self.server_wait = server_wait
-        self.final_tags = final_tags  # how the run ended, sent with its last epochs
-        self._server = (
-            recorder.client.tracking_uri if is_server(recorder.client.tracking_uri) else ""
-        )
-        self._pending: list[Metric] = []
-        self._last_flush = time.monotonic()
-        self._away = False
-
-    def on_train_begin(self, plan: TrainPlan) -> None:
-        self._last_flush = time.monotonic()
-
-    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        now = _now_ms()
-        self._pending.extend(Metric(k, float(v), now, epoch) for k, v in metrics.items())
-        if epoch == 0 or time.monotonic() - self._last_flush >= self.flush_seconds:
-            self.flush(final=False)
-
-    def on_train_end(self, result: TrainResult) -> None:
-        self.flush(tags=self.final_tags(result) if self.final_tags else {})
-
-    def flush(self, final: bool = True, tags: Mapping[str, object] = {}) -> None:
-        """Send the buffered epochs, whole epochs per call, each sent one dropped from the
-        buffer (an interrupt waits for the call in flight).
-
-        A tracking server that does not answer keeps them buffered (at most
-        `MAX_BUFFERED_METRICS`) for the next flush; a final flush, or a full buffer, waits
-        for it up to `server_wait` seconds, then raises.
-        """
-        must = final or len(self._pending) >= MAX_BUFFERED_METRICS
-        if self._server and self._pending:
-            if not must and probe(self._server, timeout=1.0) is not None:
-                return self._keep("does not answer")
-            if must:
-                wait_for_server(self._server, self.server_wait)
-        for chunk in list(epoch_chunks(self._pending, self.recorder.room(tags))):
-            try:
-                self.recorder.send(chunk, tags)
-            except Exception as err:
-                if must or not self._server or not unreachable(err):
-                    raise
-                return self._keep(first_line(err))
-            del self._pending[: len(chunk)]
-            tags = {}
-        if tags:
-            self.recorder.send(tags=tags)
-        if self._away:
-            log.info("tracking server back: buffered epochs sent")
-        self._away = False
-        self._last_flush = time.monotonic()
-
-    def _keep(self, why: str) -> None:
-        if not self._away:
-            log.warning(
-                "tracking server %s %s: keeping the run's epochs (up to %d metrics) until it "
-                "answers",
-                self._server,
-                why,
-                MAX_BUFFERED_METRICS,
-            )
-        self._away = True
-        self._last_flush = time.monotonic()

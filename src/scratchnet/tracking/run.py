@@ -26,8 +26,9 @@ from scratchnet.data import Dataset
 from scratchnet.nn import TwoLayerNet
 from scratchnet.tracking.artifacts import learning_curve_figure
 from scratchnet.tracking.datasets import dataset_inputs
-from scratchnet.tracking.models import model_tags, model_uri, write_model
+from scratchnet.tracking.epochs import EpochLogger
 from scratchnet.tracking.limits import check_record_limits
+from scratchnet.tracking.models import model_tags, model_uri, write_model
 from scratchnet.tracking.names import (
     BEST_EPOCH_TAG,
     CONFIG_ARTIFACT,
@@ -52,7 +53,7 @@ from scratchnet.tracking.names import (
     STUDY_TAG,
 )
 from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id, source_tags
-from scratchnet.tracking.recorder import EpochLogger, RunRecorder, recorded_run
+from scratchnet.tracking.recorder import RunRecorder, recorded_run
 from scratchnet.tracking.store import open_for_run
 from scratchnet.training import Callback, TrainResult, train
 from scratchnet.training.metrics import selection_split
