@@ -32,7 +32,7 @@ def _timed(fn, key):
 
 def _instrument() -> None:
     import scratchnet.tracking.run as run
-    from scratchnet.tracking.recorder import EpochLogger
+    from scratchnet.tracking.epochs import EpochLogger
 
     if getattr(run.train, "timed", False):
         return
