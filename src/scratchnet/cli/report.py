@@ -136,7 +136,7 @@ def build(args: argparse.Namespace):  # -> scratchnet.report.build.Report
     write = not args.no_write and writable(args.tracking_uri)
     if write != (not args.no_write):
         say("the tracking store is read-only: nothing is written back")
-    client = open_client(args.tracking_uri, reap=write)
+    client = open_client(args.tracking_uri, reap=write and not args.compare)  # compare only reads
     if args.compare:
         return build_comparison(
             client, tuple(args.compare), args.experiment, args.out, thresholds, say
