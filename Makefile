@@ -34,7 +34,7 @@ demo: $(STAMP)  ## run the lr x batch x hidden study on digits in parallel, then
 test: lint  ## lint, then the whole test suite (what CI runs)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-check: lint  ## the inner loop: lint, then the tests not marked slow (about a minute)
+check: lint  ## the inner loop: lint, then the tests not marked slow (a few minutes)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow"
 
 lint: $(STAMP)  ## ruff check and format, the layer contracts (import-linter), mypy
