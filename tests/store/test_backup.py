@@ -94,9 +94,9 @@ def assert_sound_copy_of_its_own(dest: Path) -> None:
 
 def test_backup_while_a_sweep_writes_is_the_instant_it_counted(tmp_path):
     src, dest = tmp_path / "live" / "mlruns", tmp_path / "backup"
-    # Jobs of 60 epochs (~1-2 s each): long enough that the sweep outlasts the backup however
-    # fast its fixed costs get.
-    with running_sweep(src, tmp_path, epochs=60) as proc:
+    # 8 jobs of 400 epochs (a few seconds each): the sweep outlasts the backup, even when a
+    # loaded machine makes the backup command slow to start.
+    with running_sweep(src, tmp_path, jobs=8, epochs=400) as proc:
         wait_for_finished_runs(src / "mlflow.db", proc, at_least=1)
         before = counts(src / "mlflow.db")
         done = ok(store_cli("backup", str(dest), "--store", str(src), cwd=tmp_path))
@@ -107,7 +107,7 @@ def test_backup_while_a_sweep_writes_is_the_instant_it_counted(tmp_path):
     assert counts(dest / "mlflow.db") == (runs, rows)  # the copy holds what was counted
     assert before[0] <= runs <= after[0] and before[1] <= rows <= after[1]
     assert runs <= final[0] and rows < final[1]  # counted while the sweep was still writing
-    assert finished_runs(src / "mlflow.db") == JOBS + 1  # and the sweep lost nothing: all FINISHED
+    assert finished_runs(src / "mlflow.db") == 8 + 1  # and the sweep lost nothing: all FINISHED
     assert metric_rows(dest / "mlflow.db") <= metric_rows(src / "mlflow.db")  # no torn rows
     assert_sound_copy_of_its_own(dest)
 

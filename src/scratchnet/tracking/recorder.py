@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlflow.entities import DatasetInput, Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
@@ -49,6 +50,12 @@ def now_ms() -> int:
 
 
 log = logging.getLogger("scratchnet")
+
+
+def is_unique_violation(err: Exception) -> bool:
+    """A database's unique-key error, as MLflow passes it on (PostgreSQL or SQLite)."""
+    text = str(err)
+    return "UniqueViolation" in text or "UNIQUE constraint failed" in text
 
 
 def epoch_chunks(metrics: Sequence[Metric], size: int = METRICS_PER_CALL) -> Iterator[list[Metric]]:
@@ -127,9 +134,19 @@ class RunRecorder:
             self.send()
 
     def log_inputs(self, datasets: Sequence[DatasetInput]) -> None:
-        """Record the datasets the run reads (MLflow dataset inputs), in one call."""
-        with interrupts_deferred():
-            self.client.log_inputs(self.run_id, datasets=list(datasets))
+        """Record the datasets the run reads (MLflow dataset inputs), in one call.
+
+        MLflow's SQL store gets or creates each dataset without a lock, so two runs of a
+        parallel sweep logging the same new dataset at once can collide on its unique key;
+        the loser's second try finds the row the winner made."""
+        for attempt in (1, 2):
+            try:
+                with interrupts_deferred():
+                    self.client.log_inputs(self.run_id, datasets=list(datasets))
+                return
+            except MlflowException as err:
+                if attempt == 2 or not is_unique_violation(err):
+                    raise
 
     def log_metric_batch(self, metrics: Sequence[Metric]) -> None:
         """Send metrics as they are, whole steps per call, the params riding the first."""
