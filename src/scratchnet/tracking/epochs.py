@@ -23,7 +23,7 @@ class EpochLogger(Callback):
 
     A call costs ~4-20 ms on SQLite and ~50 ms over HTTP, more than a digits epoch, so
     epochs are buffered and sent at most every `flush_seconds` (0: every epoch), at the end,
-    and before the run is closed for any reason (`close`); epoch 0 is sent at once. Each
+    and before the run is closed for any reason (`flush`); epoch 0 is sent at once. Each
     hook holds interrupts while it writes.
     """
 
