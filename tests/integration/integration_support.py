@@ -135,6 +135,23 @@ def server_stack(folder: Path) -> Iterator[Stack]:
         server_script(folder, "stop")
 
 
+@contextlib.contextmanager
+def postgres_db(folder: Path) -> Iterator[str]:
+    """PostgreSQL alone (scripts/server.py's cluster, no MLflow server) on a free port; yields
+    its SQLAlchemy URI over the cluster's unix socket (trust), stopped on the way out."""
+    layout = _server.Layout(folder)
+    port = free_port()
+    _server.init_cluster(layout)
+    try:
+        _server.start_postgres(layout, port)
+        yield (
+            f"postgresql+psycopg://{_server.DB_USER}@/{_server.DB_NAME}"
+            f"?host={layout.socket}&port={port}"
+        )
+    finally:
+        _server.stop_postgres(layout)
+
+
 def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
     """Rows of MLflow's `metrics` table for these runs, read from PostgreSQL itself."""
     import psycopg  # the `server` extra; the stack fixture skips without it

@@ -25,6 +25,7 @@ from mlflow.tracking import MlflowClient
 from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.core.liveness import current_owner
 from scratchnet.core.png import png_bytes
+from scratchnet.tracking.bulk import insert_metrics, split_latest, sql_store
 from scratchnet.tracking.failures import as_store_error, failure_note, first_line
 from scratchnet.tracking.heartbeat import Heartbeat
 from scratchnet.tracking.names import (
@@ -43,6 +44,7 @@ from scratchnet.tracking.store import get_or_create_experiment
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 
 def now_ms() -> int:
@@ -92,6 +94,8 @@ class RunRecorder:
         self._params = list(params)  # sent with the run's first write (one call fewer)
         self.experiment_id = experiment_id
         self.artifact_uri = artifact_uri
+        self.bulk = True  # metrics below MLflow's ORM on a SQL store (`tracking.bulk`)
+        self._sql: tuple[MlflowClient, SqlAlchemyStore | None] | None = None
 
     @classmethod
     def start(
@@ -119,14 +123,28 @@ class RunRecorder:
 
     def send(self, metrics: Sequence[Metric] = (), tags: Mapping[str, object] = {}) -> None:
         """One `log_batch` call: `metrics` (at most `room(tags)`), `tags`, and up to 100 of
-        the params not yet sent (they ride the run's first writes)."""
+        the params not yet sent (they ride the run's first writes).
+
+        On a SQL store the steps before each key's last go first, in one bulk insert
+        (`tracking.bulk`), and only the last steps through `log_batch`, which keeps MLflow's
+        latest metrics; each transaction holds whole steps."""
         params = self._params[:PARAMS_PER_CALL]
         run_tags = [RunTag(k, str(v)) for k, v in tags.items()]
+        earlier, latest = split_latest(metrics)
         with interrupts_deferred():
+            if earlier and not self._insert(earlier):
+                latest = list(metrics)  # log_batch decides: MLflow's own checks and errors
             self.client.log_batch(
-                self.run_id, metrics=list(metrics), params=params, tags=run_tags, synchronous=True
+                self.run_id, metrics=latest, params=params, tags=run_tags, synchronous=True
             )
         del self._params[: len(params)]
+
+    def _insert(self, metrics: Sequence[Metric]) -> bool:
+        """Bulk-insert `metrics` if the client's store is a SQL one; False if not written."""
+        if self._sql is None or self._sql[0] is not self.client:
+            self._sql = (self.client, sql_store(self.client) if self.bulk else None)
+        store = self._sql[1]
+        return store is not None and insert_metrics(store, self.run_id, metrics)
 
     def send_params(self) -> None:
         """Send the params not yet sent, at most 100 per call (MLflow's limit)."""
