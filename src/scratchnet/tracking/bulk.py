@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mlflow.entities import LifecycleStage, Metric
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.tracking.fluent import get_active_model_id
 from mlflow.tracking.metric_value_conversion_utils import (
     convert_metric_value_to_float_if_possible as as_float,
 )
-from mlflow.utils.validation import _validate_batch_log_data
+from mlflow.utils.validation import _validate_metric
 
 if TYPE_CHECKING:  # imported by MLflow itself when it opens a SQL store (~1 s otherwise)
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
@@ -54,10 +55,26 @@ def _by_key(metrics: Sequence[Metric]) -> "itertools.groupby[str, Metric]":
     return itertools.groupby(sorted(metrics, key=lambda m: m.key), key=lambda m: m.key)
 
 
+def plain(metrics: Sequence[Metric]) -> bool:
+    """Whether `log_batch` would take these metrics as they are: names MLflow accepts (its
+    `_validate_metric`, once a name), float values, non-negative int timestamps, int steps.
+    Anything else is left to `log_batch`, to convert or to refuse in its own words."""
+    typed = all(
+        isinstance(m.value, float) and type(m.timestamp) is int and m.timestamp >= 0
+        and type(m.step) is int
+        for m in metrics
+    )  # fmt: skip
+    try:
+        for m in {m.key: m for m in metrics}.values():
+            _validate_metric(m.key, m.value, m.timestamp, m.step)
+    except MlflowException:
+        return False
+    return typed
+
+
 def metric_rows(store: "SqlAlchemyStore", run_id: str, metrics: Sequence[Metric]) -> list[dict]:
-    """The rows MLflow's `log_batch` would store for `metrics`, checked as it checks them:
-    values converted and sanitized by MLflow itself, each row once (its primary key)."""
-    _validate_batch_log_data(metrics, [], [])
+    """The rows `log_batch` would store for `plain` metrics: values converted and sanitized by
+    MLflow itself (NaN as `is_nan`, inf clamped), each row once (its primary key)."""
     rows: dict[tuple, dict] = {}
     for m in metrics:
         is_nan, value = store.sanitize_metric_value(as_float(m.value))
@@ -70,12 +87,13 @@ def metric_rows(store: "SqlAlchemyStore", run_id: str, metrics: Sequence[Metric]
 def insert_metrics(store: "SqlAlchemyStore", run_id: str, metrics: Sequence[Metric]) -> bool:
     """Insert `metrics` in one transaction; False, with nothing written, where `log_batch`
     must decide instead: a run that is not active (or absent), a metric already stored (MLflow
-    skips those), or metrics of a logged model (MLflow records them twice)."""
+    skips those), metrics of a logged model (MLflow records them twice), or values, steps and
+    timestamps of other types than `plain` ones (MLflow converts or refuses them)."""
     from mlflow.store.tracking.dbmodels.models import SqlMetric, SqlRun
     from sqlalchemy import insert, select
     from sqlalchemy.exc import IntegrityError
 
-    if get_active_model_id() is not None or any(m.model_id for m in metrics):
+    if get_active_model_id() is not None or any(m.model_id for m in metrics) or not plain(metrics):
         return False
     rows = metric_rows(store, run_id, metrics)
     runs = SqlRun.__table__
