@@ -71,3 +71,38 @@ def test_a_jobs_fixed_cost_is_the_gap_between_job_ends_minus_its_training(tmp_pa
     fixed, trained = job_costs(str(tmp_path / "jobs.jsonl"))
     assert fixed == [0.25, 0.5]  # 2.25 - (2.5 - 0.5), 3.5 - (3.25 - 0.25)
     assert trained == 1.5 + 3.0 + 2.0 + 3.0
+
+
+def test_a_timeline_shows_each_process_from_the_launchers_start_with_repeats_summed():
+    from benchmarks.timeline import summary
+
+    spans = [
+        {"pid": 1, "name": "process", "start": 100.0, "end": 100.0},
+        {"pid": 1, "name": "resume.look_up", "start": 101.0, "end": 102.5},
+        {"pid": 2, "name": "process", "start": 102.0, "end": 102.0},
+        {"pid": 2, "name": "execute_job", "start": 104.0, "end": 106.0},
+        {"pid": 2, "name": "execute_job", "start": 106.5, "end": 110.0},
+    ]
+    text = summary(spans)
+    assert "pid 1 (launching process)" in text and "pid 2 (worker)" in text
+    assert "1.00 s  resume.look_up" in text and "1.500 s" in text
+    assert "execute_job" in text and "2x, total   5.50 s" in text
+    assert "first job at 4.00 s, last ends 10.00 s; idle 0.50 s" in text
+
+
+def test_a_traced_function_leaves_one_span_per_call(tmp_path, monkeypatch):
+    import json
+
+    from benchmarks import timeline
+
+    monkeypatch.setenv(timeline.OUT_ENV, str(tmp_path / "t.jsonl"))
+    monkeypatch.setattr(timeline, "_TRACED", set())
+    import textwrap
+
+    monkeypatch.setattr(textwrap, "dedent", textwrap.dedent)  # restored after the test
+    timeline.trace(("textwrap:dedent",))
+    textwrap.dedent("  a")
+    textwrap.dedent("  b")
+    spans = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert [s["name"] for s in spans] == ["textwrap.dedent", "textwrap.dedent"]
+    assert all(s["end"] >= s["start"] for s in spans)

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
+from scratchnet.core.heap import imports_settled
 from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
@@ -41,8 +42,9 @@ class MlflowSweepCallback(HydraCallback):
         """Check every job, look up the FINISHED ones, start the workers (none when every job
         is a skip), open the parent run; Abort on any failure."""
         try:
-            jobs = check_sweep(config)
-            lookup = resume.look_up(config, jobs)
+            with imports_settled():  # MLflow's imports, kept out of later collections
+                jobs = check_sweep(config)
+                lookup = resume.look_up(config, jobs)
             mark_launcher()  # before any worker starts: each inherits the environment
             if lookup is None or not lookup.every_job_finished:
                 start_workers(config)

@@ -61,6 +61,7 @@ def check_sweep(config: DictConfig) -> list[DictConfig] | None:
     """
     hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    _CHECKED.clear()
     if hydra is None or not sweeper.endswith(GRID_SWEEPERS):
         check_job(config, {})
         return None
@@ -84,7 +85,16 @@ def check_sweep(config: DictConfig) -> list[DictConfig] | None:
             raise ConfigError(
                 f"{one_line(err)}; in sweep job #{number} of {len(jobs)}: {' '.join(varied)}"
             ) from None
+    _CHECKED.update(tuple(job) for job in jobs)
     return configs
+
+
+_CHECKED: set[tuple[str, ...]] = set()  # the jobs this process's last check composed
+
+
+def checked(batch: Sequence[Sequence[str]]) -> bool:
+    """Whether the sweep's pre-flight check composed every job of `batch` (`check_sweep`)."""
+    return bool(batch) and all(tuple(job) in _CHECKED for job in batch)
 
 
 def is_plain_value(override: Override, loader: ConfigLoader) -> bool:

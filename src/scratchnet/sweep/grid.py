@@ -11,7 +11,7 @@ from hydra.types import HydraContext
 from omegaconf import DictConfig
 
 from scratchnet.sweep import resume
-from scratchnet.sweep.check import SharedCompositions, compose_job
+from scratchnet.sweep.check import SharedCompositions, checked, compose_job
 
 log = logging.getLogger("scratchnet")
 
@@ -44,8 +44,8 @@ class GridSweeper(BasicSweeper):
             self.launcher = SkippedJobs(skips)  # type: ignore[assignment]
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        if isinstance(self.launcher, SkippedJobs):
-            return  # checked by the sweep's pre-flight check, and nothing is composed again
+        if isinstance(self.launcher, SkippedJobs) or checked(batch):
+            return  # composed by the sweep's pre-flight check already (1-3 s for the demo)
         composed: dict[tuple[str, ...], DictConfig] = {}
         for overrides in batch:
             compose_job(self.hydra_context.config_loader, self.config, overrides, composed)

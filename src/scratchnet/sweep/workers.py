@@ -12,6 +12,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import load_data
+from scratchnet.core.heap import imports_settled
 
 log = logging.getLogger("scratchnet.sweep")
 
@@ -35,25 +36,28 @@ def warm_up_worker(config: DictConfig) -> int:
 
     A job in a fresh worker first spends ~4 s importing MLflow, its SQLAlchemy store,
     scikit-learn (digits) and, when runs draw their curves (`tracking.log_figure`),
-    matplotlib. Nothing here touches the tracking store.
+    matplotlib; what it imports is kept out of later garbage collections (`imports_settled`).
+    Nothing here touches the tracking store.
     """
-    import hydra_plugins.hydra_joblib_launcher._core  # noqa: F401  (the launcher's job function)
+    with imports_settled():
+        import hydra_plugins.hydra_joblib_launcher._core  # noqa: F401  (the launcher's job)
 
-    import scratchnet.sweep.job  # noqa: F401  (what the task function runs)
-    import scratchnet.tracking.run  # noqa: F401  (the run, its datasets and its model)
-    from scratchnet.tracking.store import import_store_backend
+        import scratchnet.sweep.job  # noqa: F401  (what the task function runs)
+        import scratchnet.tracking.run  # noqa: F401  (the run, its datasets and its model)
+        from scratchnet.tracking.store import import_store_backend
 
-    import_store_backend()
-    if OmegaConf.select(config, "tracking.log_figure", default=False):
-        from scratchnet.core.png import png_bytes
-        from scratchnet.tracking.artifacts import learning_curve_figure
+        import_store_backend()
+        if OmegaConf.select(config, "tracking.log_figure", default=False):
+            from scratchnet.core.png import png_bytes
+            from scratchnet.tracking.artifacts import learning_curve_figure
 
-        row = {"epoch": 0, "train_acc": 0.0, "test_acc": 0.0, "train_loss": 0.0, "test_loss": 0.0}
-        png_bytes(learning_curve_figure([row]))  # matplotlib's font cache, loaded on first text
-    try:  # an error here is the jobs' to report
-        load_data(config)  # kept by the data layer's per-process cache for the jobs
-    except Exception as err:
-        log.debug("warm-up could not load the data: %r", err)
+            row = {"epoch": 0, "train_acc": 0.0, "test_acc": 0.0, "train_loss": 0.0,
+                   "test_loss": 0.0}  # fmt: skip
+            png_bytes(learning_curve_figure([row]))  # matplotlib's font cache, on first text
+        try:  # an error here is the jobs' to report
+            load_data(config)  # kept by the data layer's per-process cache for the jobs
+        except Exception as err:
+            log.debug("warm-up could not load the data: %r", err)
     return os.getpid()
 
 

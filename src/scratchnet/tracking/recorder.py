@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from mlflow.entities import DatasetInput, Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
@@ -202,7 +203,15 @@ class RunRecorder:
         with tempfile.TemporaryDirectory(prefix="scratchnet-") as tmp:
             yield Path(tmp)
             with interrupts_deferred():
-                self.client.log_artifacts(self.run_id, tmp)
+                self._upload(tmp)
+
+    def _upload(self, folder: str) -> None:
+        """Upload `folder` into the run's artifacts through the artifact URI its creation
+        gave: MLflow's `log_artifacts` would read the whole run back first to learn it."""
+        if not self.artifact_uri:
+            return self.client.log_artifacts(self.run_id, folder)
+        repository = get_artifact_repository(self.artifact_uri, self.client.tracking_uri)
+        repository.log_artifacts(folder)
 
     def log_files(self, files: Mapping[str, bytes]) -> None:
         """Upload in-memory files (name -> bytes) as artifacts at the run's root."""

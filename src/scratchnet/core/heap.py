@@ -1,0 +1,27 @@
+"""Garbage collection around a sweep process's imports.
+
+A sweep process imports ~350,000 objects that live as long as it does (MLflow, SQLAlchemy,
+scikit-learn, Hydra). Python's full collections walk every one of them each time: five or six
+while importing, two or three during a worker's jobs and one more at exit, 0.3-0.9 s each on
+two busy cores. Frozen (`gc.freeze`), they are skipped by every later collection, the exit's
+included; what the jobs make is collected as before.
+"""
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def imports_settled() -> Iterator[None]:
+    """No collection while the block runs (it imports what the process keeps), then what it
+    made frozen; on its way out if it raises, too."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
