@@ -24,4 +24,3 @@ def imports_settled() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
-
