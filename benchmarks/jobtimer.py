@@ -3,7 +3,8 @@ ended in its process and how long its `train()` took without the MLflow callback
 
 A job's fixed cost is then the time between two consecutive job ends in one process minus the
 second job's training: composing, the resume lookup, run creation, params, tags, metric
-flushes, artifacts and ending; everything a warm worker does for a job but train itself.
+flushes, artifacts and ending; everything a warm worker does for a job but train itself. The
+same in CPU time (`job_cpu_costs`) holds up on a machine that other work shares.
 It wraps `scratchnet.tracking.run.train` and `EpochLogger`'s hooks in the job's process only.
 """
 
@@ -15,16 +16,17 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 
-_SPENT = {"train": 0.0, "logger": 0.0}
+_SPENT = {"train": 0.0, "logger": 0.0, "train_cpu": 0.0, "logger_cpu": 0.0}
 
 
 def _timed(fn, key):
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return fn(*args, **kwargs)
         finally:
             _SPENT[key] += time.perf_counter() - start
+            _SPENT[f"{key}_cpu"] += time.process_time() - cpu
 
     wrapper.timed = True
     return wrapper
@@ -42,17 +44,18 @@ def _instrument() -> None:
 
 
 class JobTimer(Callback):
-    """Appends one JSON line per job to `out`: pid, end time, train() and logger seconds."""
+    """Appends one JSON line per job to `out`: pid, end time, the process's CPU seconds so
+    far, and train()'s and the logger's seconds (wall and CPU)."""
 
     def __init__(self, out: str) -> None:
         self.out = out
 
     def on_job_start(self, config: Any, **kwargs: Any) -> None:
         _instrument()
-        _SPENT.update(train=0.0, logger=0.0)
+        _SPENT.update(dict.fromkeys(_SPENT, 0.0))
 
     def on_job_end(self, config: Any, job_return: Any, **kwargs: Any) -> None:
-        line = {"pid": os.getpid(), "end": time.time(), **_SPENT}
+        line = {"pid": os.getpid(), "end": time.time(), "cpu": time.process_time(), **_SPENT}
         with Path(self.out).open("a") as f:
             f.write(json.dumps(line) + "\n")
 
@@ -69,3 +72,19 @@ def job_costs(path: str) -> tuple[list[float], float]:
             fixed.append(line["end"] - last[line["pid"]] - pure)
         last[line["pid"]] = line["end"]
     return fixed, total
+
+
+def job_cpu_costs(path: str) -> list[float]:
+    """Each warm job's fixed cost in CPU seconds: its process's CPU time between two job ends
+    minus the second job's train() CPU without the logger's. CPU time counts what the job's
+    process did, whatever else the machine runs meanwhile."""
+    lines = [json.loads(x) for x in Path(path).read_text().splitlines() if x]
+    fixed, last = [], {}
+    for line in sorted(lines, key=lambda x: x["end"]):
+        if "cpu" not in line:
+            continue
+        if line["pid"] in last:
+            pure = line["train_cpu"] - line["logger_cpu"]
+            fixed.append(line["cpu"] - last[line["pid"]] - pure)
+        last[line["pid"]] = line["cpu"]
+    return fixed

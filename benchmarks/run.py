@@ -261,6 +261,7 @@ def sweep_rows(args) -> list[Row]:
     times: dict[int, list[float]] = {1: [], 2: []}
     trained: dict[int, list[float]] = {1: [], 2: []}
     fixed: dict[int, list[float]] = {1: [], 2: []}
+    fixed_cpu: dict[int, list[float]] = {1: [], 2: []}
     rerun: list[float] = []
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.getenv("PYTHONPATH")]))
     with system.scratch_store() as tmp:
@@ -283,6 +284,7 @@ def sweep_rows(args) -> list[Row]:
             times[workers].append(child.seconds)
             costs, total = jobtimer.job_costs(str(timer))
             fixed[workers] += costs
+            fixed_cpu[workers] += jobtimer.job_cpu_costs(str(timer))
             trained[workers].append(total)
             if workers == 1:  # the same sweep again: every job already FINISHED
                 again = system.run_child(cmd, cwd=REPO)
@@ -300,12 +302,16 @@ def sweep_rows(args) -> list[Row]:
         rows.append(row)
     for w, costs in fixed.items():
         rows.append(Row(f"a job's fixed cost, {w} worker{'s' * (w > 1)}", costs, "ms", FIXED_NOTE))
+    for w, costs in fixed_cpu.items():
+        name = f"a job's CPU time outside train(), {w} worker{'s' * (w > 1)}"
+        rows.append(Row(name, costs, "ms", FIXED_CPU_NOTE))
     rows.append(Row("finished sweep re-run (every job skipped)", rerun, "s", "1 worker asked"))
     return rows
 
 
 JOB_TIMER = "benchmarks.jobtimer.JobTimer"
 FIXED_NOTE = "warm jobs: between job ends in one process, minus train() (logger writes counted)"
+FIXED_CPU_NOTE = "the same in the job's process's CPU time (holds up under other load)"
 
 
 # ---------------------------------------------------------------- report

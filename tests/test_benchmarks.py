@@ -106,3 +106,15 @@ def test_a_traced_function_leaves_one_span_per_call(tmp_path, monkeypatch):
     spans = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert [s["name"] for s in spans] == ["textwrap.dedent", "textwrap.dedent"]
     assert all(s["end"] >= s["start"] for s in spans)
+
+
+def test_a_jobs_fixed_cpu_time_is_its_process_cpu_between_job_ends_minus_its_training(tmp_path):
+    from benchmarks.jobtimer import job_cpu_costs
+
+    lines = [
+        '{"pid": 1, "end": 10.0, "cpu": 5.0, "train_cpu": 2.0, "logger_cpu": 0.5}',
+        '{"pid": 1, "end": 12.0, "cpu": 7.5, "train_cpu": 2.25, "logger_cpu": 0.25}',
+        '{"pid": 2, "end": 11.0, "cpu": 4.0, "train_cpu": 1.0, "logger_cpu": 0.0}',
+    ]
+    (tmp_path / "jobs.jsonl").write_text("\n".join(lines) + "\n")
+    assert job_cpu_costs(str(tmp_path / "jobs.jsonl")) == [0.5]  # 2.5 - (2.25 - 0.25)
