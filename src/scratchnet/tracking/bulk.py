@@ -1,4 +1,4 @@
-"""Metric rows written in bulk into an MLflow SQL store (SQLite, PostgreSQL, MySQL).
+"""Metric rows written in bulk into an MLflow SQL store (SQLite, PostgreSQL; any SqlAlchemyStore).
 
 MLflow's `SqlAlchemyStore` makes one ORM object per metric and flushes them one at a time
 (0.2-0.5 ms a metric), most of a sweep job's cost outside training. Here a batch's rows go
