@@ -65,6 +65,7 @@ JOB_STEPS = (
     "scratchnet.tracking.recorder:RunRecorder.end",
 )
 _TRACED: set[str] = set()
+_ORIGINAL: dict[str, Any] = {}  # what the launching process replaced (its jobs call them)
 _IMPORTED = time.time()  # in a worker: when its first task (warm-up or job) was unpickled
 
 
@@ -168,9 +169,10 @@ def traced_execute_job(*args: Any, **kwargs: Any) -> Any:
     trace(JOB_STEPS)
     from hydra_plugins.hydra_joblib_launcher import _core
 
+    execute_job = _ORIGINAL.get("execute_job", _core.execute_job)  # a worker's is unreplaced
     start = time.time()
     try:
-        return _core.execute_job(*args, **kwargs)
+        return execute_job(*args, **kwargs)
     finally:
         emit("execute_job", start, time.time())
 
@@ -182,8 +184,9 @@ def traced_warm_up(*args: Any, **kwargs: Any) -> Any:
     emit("benchmarks.timeline imported (the task unpickled)", _IMPORTED, _IMPORTED)
     from scratchnet.sweep import workers
 
+    warm_up_worker = _ORIGINAL.get("warm_up_worker", workers.warm_up_worker)
     try:
-        return workers.warm_up_worker(*args, **kwargs)
+        return warm_up_worker(*args, **kwargs)
     finally:
         emit("warm_up_worker", start, time.time())
         trace(JOB_STEPS)  # after: its imports are the warm-up's
@@ -198,10 +201,12 @@ class Timeline(Callback):
         trace(LAUNCHER_STEPS)
         from scratchnet.sweep import workers
 
+        _ORIGINAL.setdefault("warm_up_worker", workers.warm_up_worker)
         workers.__dict__["warm_up_worker"] = traced_warm_up
         if "hydra_plugins.hydra_joblib_launcher._core" in sys.modules or _has_joblib():
             from hydra_plugins.hydra_joblib_launcher import _core
 
+            _ORIGINAL.setdefault("execute_job", _core.execute_job)
             _core.__dict__["execute_job"] = traced_execute_job
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
