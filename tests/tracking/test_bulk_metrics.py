@@ -106,3 +106,16 @@ def test_the_latest_steps_are_whole_steps_apart():
     earlier, last = split_latest(metrics)
     assert sorted({m.step for m in earlier}) == [0, 2] and sorted({m.step for m in last}) == [1, 3]
     assert len(earlier) + len(last) == len(metrics)
+
+
+def test_a_name_mlflow_refuses_is_refused_in_mlflows_words_either_way(pair):
+    errors = []
+    for bulk in (True, False):
+        recorder = RunRecorder.start(pair["uri"], "bulk", "bad name", {}, {})
+        recorder.bulk = bulk
+        bad = [Metric(k, 0.5, 1000, s) for s in range(3) for k in ("ok", "no!")]
+        with pytest.raises(MlflowException) as err:
+            recorder.log_metric_batch(bad)
+        errors.append(str(err.value))
+        assert pair["client"].get_metric_history(recorder.run_id, "ok") == []
+    assert errors[0] == errors[1] and "no!" in errors[0]

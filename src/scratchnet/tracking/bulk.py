@@ -21,7 +21,7 @@ from mlflow.tracking.fluent import get_active_model_id
 from mlflow.tracking.metric_value_conversion_utils import (
     convert_metric_value_to_float_if_possible as as_float,
 )
-from mlflow.utils.validation import _validate_metric
+from mlflow.utils import validation
 
 if TYPE_CHECKING:  # imported by MLflow itself when it opens a SQL store (~1 s otherwise)
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
@@ -33,12 +33,15 @@ def sql_store(client: MlflowClient) -> "SqlAlchemyStore | None":
     """The client's SQL store, or None for any other store (a tracking server, a file store).
 
     MlflowClient has no public way to its store: this reads its private `_tracking_client`
-    (MLflow 3.x), the only place scratchnet does. Without it the bulk path is off and every
-    metric goes through `log_batch`.
+    (MLflow 3.x), the only place scratchnet does. Without it, or without the store's session
+    maker and value sanitizer, the bulk path is off and every metric goes through `log_batch`.
     """
     store = getattr(getattr(client, "_tracking_client", None), "store", None)
     module = sys.modules.get(SQL_STORE_MODULE)  # a SQL store's class is imported already
-    return store if module is not None and isinstance(store, module.SqlAlchemyStore) else None
+    if module is None or not isinstance(store, module.SqlAlchemyStore):
+        return None
+    needed = ("ManagedSessionMaker", "sanitize_metric_value")
+    return store if all(hasattr(store, n) for n in needed) else None
 
 
 def split_latest(metrics: Sequence[Metric]) -> tuple[list[Metric], list[Metric]]:
@@ -57,19 +60,23 @@ def _by_key(metrics: Sequence[Metric]) -> "itertools.groupby[str, Metric]":
 
 def plain(metrics: Sequence[Metric]) -> bool:
     """Whether `log_batch` would take these metrics as they are: names MLflow accepts (its
-    `_validate_metric`, once a name), float values, non-negative int timestamps, int steps.
-    Anything else is left to `log_batch`, to convert or to refuse in its own words."""
+    private `_validate_metric`, once a name; without it, no), float values, non-negative int
+    timestamps, int steps. Anything else is left to `log_batch`, to convert or to refuse in
+    its own words."""
+    check = getattr(validation, "_validate_metric", None)
     typed = all(
         isinstance(m.value, float) and type(m.timestamp) is int and m.timestamp >= 0
         and type(m.step) is int
         for m in metrics
     )  # fmt: skip
+    if check is None or not typed:
+        return False
     try:
         for m in {m.key: m for m in metrics}.values():
-            _validate_metric(m.key, m.value, m.timestamp, m.step)
+            check(m.key, m.value, m.timestamp, m.step)
     except MlflowException:
         return False
-    return typed
+    return True
 
 
 def metric_rows(store: "SqlAlchemyStore", run_id: str, metrics: Sequence[Metric]) -> list[dict]:

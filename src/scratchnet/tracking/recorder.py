@@ -142,8 +142,10 @@ class RunRecorder:
 
     def _insert(self, metrics: Sequence[Metric]) -> bool:
         """Bulk-insert `metrics` if the client's store is a SQL one; False if not written."""
+        if not self.bulk:
+            return False
         if self._sql is None or self._sql[0] is not self.client:
-            self._sql = (self.client, sql_store(self.client) if self.bulk else None)
+            self._sql = (self.client, sql_store(self.client))
         store = self._sql[1]
         return store is not None and insert_metrics(store, self.run_id, metrics)
 
