@@ -135,6 +135,37 @@ def server_stack(folder: Path) -> Iterator[Stack]:
         server_script(folder, "stop")
 
 
+def restart_mlflow(stack: Stack, down_seconds: float) -> None:
+    """Kill the stack's MLflow server outright (its whole process group, as a crash or the
+    OOM killer would), keep it down `down_seconds`, then start it again on the same port and
+    PostgreSQL, and wait until it answers."""
+    layout = _server.Layout(stack.folder)
+    state = _server.load_state(layout)
+    os.killpg(stack.mlflow_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while group_alive(stack.mlflow_pid) or port_open(stack.port):
+        _server.reap(stack.mlflow_pid)
+        assert time.monotonic() < deadline, "the killed server still holds its port"
+        time.sleep(0.05)
+    time.sleep(down_seconds)
+    state.mlflow_pid = stack.mlflow_pid = _server.start_mlflow(layout, state, 1, [])
+    _server.save_state(layout, state)  # so that `server.py stop` stops the new one
+    _server.wait_healthy(state, 180)
+
+
+@contextlib.contextmanager
+def postgres_stack() -> Iterator[Stack]:
+    """A stack (`server_stack`) in a fresh folder the `postgres` user can reach; skips the
+    test where PostgreSQL cannot run (`postgres_missing`)."""
+    import pytest
+
+    reason = postgres_missing()
+    if reason:
+        pytest.skip(reason)
+    with shared_tmp_dir("scratchnet-stack-") as folder, server_stack(folder) as running:
+        yield running
+
+
 def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
     """Rows of MLflow's `metrics` table for these runs, read from PostgreSQL itself."""
     import psycopg  # the `server` extra; the stack fixture skips without it
