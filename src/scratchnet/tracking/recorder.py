@@ -25,7 +25,7 @@ from mlflow.tracking import MlflowClient
 from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.core.liveness import current_owner
 from scratchnet.core.png import png_bytes
-from scratchnet.tracking.failures import as_store_error, failure_note, first_line
+from scratchnet.tracking.failures import as_store_error, failure_note
 from scratchnet.tracking.heartbeat import Heartbeat
 from scratchnet.tracking.names import (
     FAILED,
@@ -215,7 +215,10 @@ class RunRecorder:
         try:
             self.end(FAILED, failure_note(err))
         except Exception as end_err:
-            log.warning("could not end run %s FAILED: %s", self.run_id, first_line(end_err))
+            log.warning(
+                "could not end run %s FAILED (%s): the next command on this store ends it FAILED",
+                *(self.run_id, failure_note(end_err)),
+            )
 
 
 @contextlib.contextmanager
