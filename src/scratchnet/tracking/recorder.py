@@ -147,6 +147,7 @@ class RunRecorder:
             except MlflowException as err:
                 if attempt == 2 or not is_unique_violation(err):
                     raise
+                log.debug("run %s: a parallel run created its dataset first; again", self.run_id)
 
     def log_metric_batch(self, metrics: Sequence[Metric]) -> None:
         """Send metrics as they are, whole steps per call, the params riding the first."""
