@@ -18,7 +18,6 @@ from integration_support import (
     Stack,
     count_metric_rows,
     free_port,
-    fresh_store,
     group_alive,
     parent_and_children,
     pid_alive,
@@ -34,6 +33,7 @@ from mlflow.entities import Metric, Run
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
+from harness import new_store
 from scratchnet.config import register_configs
 from scratchnet.core.errors import ConfigError
 from scratchnet.core.paths import config_dir
@@ -165,7 +165,7 @@ def test_a_parallel_sweep_reaches_the_stack_whole_and_stop_leaves_nothing(
     check_metric_rows(client, stack, kids)
     check_artifacts(client, stack, kids)
     http = median_log_batch_ms(stack.uri)
-    sqlite = median_log_batch_ms(fresh_store(tmp_path, tmp_path_factory.getbasetemp()))
+    sqlite = median_log_batch_ms(new_store(tmp_path / "store"))
     print(
         f"median log_batch (6 metrics) over {LATENCY_CALLS} calls: "
         f"HTTP+PostgreSQL {http:.1f} ms, SQLite {sqlite:.1f} ms"
