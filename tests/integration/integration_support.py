@@ -6,7 +6,6 @@ test fails. (A helper module, not a conftest.py: a second conftest would shadow
 """
 
 import contextlib
-import functools
 import importlib.util
 import json
 import os
@@ -178,26 +177,6 @@ def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
         ).fetchone()
     assert row is not None
     return row[0]
-
-
-@functools.cache
-def migrated_db(base: Path) -> Path:
-    """An empty, fully migrated MLflow SQLite database under `base`, made once per process."""
-    db = base / "integration-migrated-store" / "mlflow.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
-    return db
-
-
-def fresh_store(tmp_path: Path, base: Path) -> str:
-    """The URI of a new store at `tmp_path/store/mlflow.db`: a copy of the migrated one.
-
-    Creating a store runs MLflow's migrations (seconds per process); copying does not.
-    """
-    db = tmp_path / "store" / "mlflow.db"
-    db.parent.mkdir(exist_ok=True)
-    shutil.copyfile(migrated_db(base), db)
-    return f"sqlite:///{db}"
 
 
 @dataclass

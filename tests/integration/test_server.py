@@ -21,7 +21,6 @@ from integration_support import (
     Stack,
     count_metric_rows,
     free_port,
-    fresh_store,
     group_alive,
     parent_and_children,
     pid_alive,
@@ -35,7 +34,7 @@ from mlflow.entities import Metric, Run
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
-from harness import BIN
+from harness import BIN, new_store
 from scratchnet.config import register_configs
 from scratchnet.core.errors import ConfigError
 from scratchnet.core.paths import config_dir
@@ -198,7 +197,7 @@ def sweep_across_a_restart(stack: Stack, log: Path) -> None:
 
 
 def test_a_parallel_sweep_reaches_the_stack_whole_across_a_server_restart_and_stop_leaves_nothing(
-    stack, tmp_path, tmp_path_factory
+    stack, tmp_path
 ):
     # One test, not six: a stack takes a minute to start on a loaded 2-core machine, and
     # pytest-xdist's loadgroup cannot keep a module's tests on one worker under pytest 9.
@@ -209,7 +208,7 @@ def test_a_parallel_sweep_reaches_the_stack_whole_across_a_server_restart_and_st
     check_artifacts(client, stack, kids)
     assert leases(client) == []
     http = median_log_batch_ms(stack.uri)
-    sqlite = median_log_batch_ms(fresh_store(tmp_path, tmp_path_factory.getbasetemp()))
+    sqlite = median_log_batch_ms(new_store(tmp_path / "store"))
     print(
         f"median log_batch (6 metrics) over {LATENCY_CALLS} calls: "
         f"HTTP+PostgreSQL {http:.1f} ms, SQLite {sqlite:.1f} ms"
