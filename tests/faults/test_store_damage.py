@@ -185,6 +185,7 @@ def test_a_sweep_that_fills_the_disk_fails_in_one_line_and_resumes_once_there_is
                 name
             )
         left = [name for _, name, status in runs if status == "RUNNING"]
+        print(f"\nthe disk full: {len(runs)} runs, left RUNNING for the next command: {left}")
         for name in left:
             said = f"could not end {'sweep parent run' if name.startswith('sweep') else 'run'}"
             assert (
