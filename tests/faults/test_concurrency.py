@@ -11,10 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from faults_support import PROG, QUIET, metric_rows, ready_store, wait_for
+from faults_support import PROG, QUIET, metric_rows, wait_for
 from mlflow.tracking import MlflowClient
 
-from harness import BIN, all_runs
+from harness import BIN, all_runs, new_store
 from scratchnet.tracking.names import EPOCH_METRICS
 
 pytestmark = pytest.mark.slow
@@ -79,7 +79,7 @@ def test_two_runs_logging_the_same_new_dataset_at_once_both_record_it_once(
 ) -> None:
     # Each process reads "no such dataset yet" before either can write (the test holds
     # SQLite's write lock meanwhile); the one that writes second hits the unique key.
-    uri = ready_store(tmp_path)
+    uri = new_store(tmp_path / "store")
     db = Path(uri.removeprefix("sqlite:///"))
     logs = [tmp_path / f"race{i}.log" for i in range(2)]
     with contextlib.ExitStack() as stack:

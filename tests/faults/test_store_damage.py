@@ -13,12 +13,11 @@ import pytest
 from faults_support import (
     PROG,
     error_line,
-    ready_store,
     train,
 )
 from mlflow.tracking import MlflowClient
 
-from harness import run_cli
+from harness import new_store, run_cli
 from scratchnet.tracking.names import EPOCH_METRICS
 from scratchnet.tracking.synthetic import FakeRun, curve, log_sweep
 
@@ -28,7 +27,7 @@ REPORT = "scratchnet-report"
 
 def small_sweep_store(tmp_path: Path) -> Path:
     """A store with one finished two-run sweep (experiment `e`), in WAL mode."""
-    uri = ready_store(tmp_path)
+    uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=uri)
     exp = client.create_experiment("e")
     params = {"trainer.lr": "0.1", "model.hidden_size": "10", "seed": "0"}
@@ -145,7 +144,7 @@ STEP_SIZES = (  # how many of the epoch metrics each (run, step) has
 def test_a_full_disk_is_one_line_whole_epochs_and_the_run_failed_saying_why(
     tmp_path: Path,
 ) -> None:
-    template = Path(ready_store(tmp_path).removeprefix("sqlite:///"))
+    template = Path(new_store(tmp_path / "store").removeprefix("sqlite:///"))
     with tiny_disk(tmp_path / "disk", template.stat().st_size // 1024 + 600) as disk:
         (disk / "mlflow.db").write_bytes(template.read_bytes())
         uri = f"sqlite:///{disk / 'mlflow.db'}"
@@ -164,7 +163,7 @@ def test_a_full_disk_is_one_line_whole_epochs_and_the_run_failed_saying_why(
 def test_a_sweep_that_fills_the_disk_fails_in_one_line_and_resumes_once_there_is_room(
     tmp_path: Path,
 ) -> None:
-    template = Path(ready_store(tmp_path).removeprefix("sqlite:///"))
+    template = Path(new_store(tmp_path / "store").removeprefix("sqlite:///"))
     size_kb = template.stat().st_size // 1024 + 600  # room for ~170 epochs
     sweep = ("trainer.epochs=2000", *CHEAP, "seed=0,1")
     with tiny_disk(tmp_path / "disk", size_kb) as disk:
