@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+# whole modules to a worker: a module-scoped fixture (a sweep, a server) is then made once
+PYTEST_DIST ?= loadscope
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 5000
 STORE_DIR ?= $(CURDIR)/mlruns
@@ -32,10 +34,10 @@ demo: $(STAMP)  ## run the lr x batch x hidden study on digits in parallel, then
 	@echo "Review the runs: make ui, then open http://$(UI_HOST):$(UI_PORT) (experiment $(STUDY))"
 
 test: lint  ## lint, then the whole test suite (what CI runs)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST)
 
 check: lint  ## the inner loop: lint, then the tests not marked slow (a few minutes)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -m "not slow"
 
 lint: $(STAMP)  ## ruff check and format, the layer contracts (import-linter), mypy
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -5,11 +5,13 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from harness import new_store
+
 
 @pytest.fixture
 def store_uri(tmp_path: Path) -> str:
-    """A fresh SQLite tracking store in the test's own folder."""
-    return f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    """A new SQLite tracking store in the test's own folder (a copy of an empty one)."""
+    return new_store(tmp_path / "store")
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from scratchnet.tracking.store import sqlite_path
 
 pytestmark = pytest.mark.slow
 TINY = ("trainer.epochs=2", "trainer.progress=false", "data.train_size=200")
+PARALLEL_EPOCHS = 50
 
 
 def split(runs):
@@ -93,11 +94,23 @@ def test_the_grid_sweeper_is_the_default_and_rejects_a_job_that_cannot_compose()
             sweeper.validate_batch_is_legal([["trainer.lr=0.1"], ["data=nope"]])
 
 
-def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client):
-    done = sweep(
-        store_uri, tmp_path, "trainer.lr=0.1,0.5", "model.hidden_size=5,20", "trainer.progress=true"
-    )
-    (parent,), kids = split(all_runs(client))
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One 2 x 2 grid run three times into one store: first, again (nothing left to do), then
+    again with `sweep.resume=false`; the runs as each launch left them."""
+    tmp_path = tmp_path_factory.mktemp("grid")
+    store_uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=store_uri)
+    args = ("trainer.lr=0.1,0.5", "model.hidden_size=5,20", "trainer.progress=true")
+    launches = {}
+    for name, extra in (("first", ()), ("again", ()), ("fresh", ("sweep.resume=false",))):
+        done = sweep(store_uri, tmp_path, *args, *extra)
+        launches[name] = (done, split(all_runs(client)))
+    return {"client": client, **launches}
+
+
+def test_a_sweep_is_one_parent_with_a_child_per_job(grid):
+    done, ((parent,), kids) = grid["first"]
     assert len(kids) == 4
     for kid in kids:  # one job at a time: each shows its bar
         assert f"{kid.info.run_name}: 100%" in done.stderr
@@ -114,72 +127,68 @@ def test_a_sweep_is_one_parent_with_a_child_per_job(tmp_path, store_uri, client)
     assert parent.data.tags["scratchnet.best_by_final_val_acc"] in {k.info.run_name for k in kids}
 
 
-def test_every_child_has_all_metrics_at_every_epoch(tmp_path, store_uri, client):
-    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
-    _, kids = split(all_runs(client))
+def test_every_child_has_all_metrics_at_every_epoch(grid):
+    _, (_, kids) = grid["first"]
     for kid in kids:
         for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
-            steps = sorted(m.step for m in client.get_metric_history(kid.info.run_id, key))
-            assert steps == [0, 1, 2]
+            history = grid["client"].get_metric_history(kid.info.run_id, key)
+            assert sorted(m.step for m in history) == [0, 1, 2]
 
 
-def test_seeds_repeat_any_sweep(tmp_path, store_uri, client):
-    sweep(store_uri, tmp_path, "seed=0,1,2")
+def test_rerunning_a_finished_sweep_skips_every_job_under_the_same_parent(grid):
+    second, (parents, kids) = grid["again"]
+    assert (second.stderr + second.stdout).count("already FINISHED") == 4
+    assert len(parents) == 1
+    assert len(kids) == 4
+
+
+def test_resume_false_forces_a_fresh_sweep(grid):
+    _, (parents, kids) = grid["fresh"]
+    assert len(parents) == 2
+    assert len(kids) == 8
+
+
+def test_a_partly_finished_grid_runs_only_its_missing_jobs_and_seeds_repeat_it(
+    tmp_path, store_uri, client
+):
+    sweep(store_uri, tmp_path, "seed=0")
+    second = sweep(store_uri, tmp_path, "seed=0,1,2")
+    assert (second.stderr + second.stdout).count("already FINISHED") == 1
     _, kids = split(all_runs(client))
     assert sorted(k.data.tags["seed"] for k in kids) == ["0", "1", "2"]
 
 
-def test_rerunning_a_finished_sweep_skips_every_job_under_the_same_parent(
-    tmp_path, store_uri, client
-):
-    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
-    second = sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
-    assert second.stderr.count("already FINISHED") + second.stdout.count("already FINISHED") == 2
-    parents, kids = split(all_runs(client))
-    assert len(parents) == 1
-    assert len(kids) == 2
-
-
-def test_rerunning_a_finished_parallel_sweep_starts_no_worker(tmp_path, store_uri, client):
-    joblib = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "trainer.lr=0.1,0.5")
-    sweep(store_uri, tmp_path, *joblib, "hydra.sweep.dir=first")
-    second = sweep(store_uri, tmp_path, *joblib, "hydra.sweep.dir=second")
-    said = second.stderr + second.stdout
-    assert said.count("already FINISHED") == 2
-    assert "Joblib.Parallel" not in said and "Launching" not in said  # no launcher, no worker
-    assert not [p for p in (tmp_path / "second").iterdir() if p.is_dir()]  # no job folder
-    parents, kids = split(all_runs(client))
-    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert len(kids) == 2
-
-
-def test_a_partly_finished_grid_runs_only_its_missing_jobs(tmp_path, store_uri, client):
-    sweep(store_uri, tmp_path, "trainer.lr=0.1")
-    second = sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
-    assert (second.stderr + second.stdout).count("already FINISHED") == 1
-    _, kids = split(all_runs(client))
-    assert sorted(k.data.params["trainer.lr"] for k in kids) == ["0.1", "0.5"]
-
-
-def test_resume_false_forces_a_fresh_sweep(tmp_path, store_uri, client):
-    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5")
-    sweep(store_uri, tmp_path, "trainer.lr=0.1,0.5", "sweep.resume=false")
-    parents, kids = split(all_runs(client))
-    assert len(parents) == 2
-    assert len(kids) == 4
-
-
-def test_parallel_joblib_sweep_groups_children_under_one_parent(tmp_path, store_uri, client):
-    done = sweep(
-        store_uri,
-        tmp_path,
+@pytest.fixture(scope="module")
+def parallel(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A 2 x 2 grid on two joblib workers, each writing every epoch, then launched again."""
+    tmp_path = tmp_path_factory.mktemp("parallel")
+    store_uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=store_uri)
+    grid = (
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
         "trainer.lr=0.1,0.5",
         "model.hidden_size=5,20",
+        f"trainer.epochs={PARALLEL_EPOCHS}",
+        "tracking.flush_seconds=0",  # one store write per epoch from each worker
+        "data.train_size=50",
+        "trainer.batch_size=50",
         "trainer.progress=true",  # asked for, and kept off in the workers
     )
-    (parent,), kids = split(all_runs(client))
+    first = sweep(store_uri, tmp_path, *grid, "hydra.sweep.dir=first")
+    runs = split(all_runs(client))
+    second = sweep(store_uri, tmp_path, *grid, "hydra.sweep.dir=second")
+    return {
+        "client": client,
+        "uri": store_uri,
+        "dir": tmp_path,
+        "first": (first, runs),
+        "second": (second, split(all_runs(client))),
+    }
+
+
+def test_parallel_joblib_sweep_groups_children_under_one_parent(parallel):
+    done, ((parent,), kids) = parallel["first"]
     assert len(kids) == 4
     assert "epoch/s" not in done.stderr + done.stdout  # no bar, interleaved or not
     for kid in kids:  # each job's one summary line, whole
@@ -187,33 +196,27 @@ def test_parallel_joblib_sweep_groups_children_under_one_parent(tmp_path, store_
     assert all(k.info.status == "FINISHED" for k in kids)
     assert {k.data.tags[PARENT_TAG] for k in kids} == {parent.info.run_id}
     assert "JoblibLauncher" in parent.data.params["sweep.launcher"]
-    with contextlib.closing(sqlite3.connect(sqlite_path(store_uri))) as con:  # only reads
+    with contextlib.closing(sqlite3.connect(sqlite_path(parallel["uri"]))) as con:  # only reads
         assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-def test_eight_parallel_jobs_lose_no_metric_row(tmp_path, store_uri, client):
-    epochs = 200
-    sweep(
-        store_uri,
-        tmp_path,
-        "hydra/launcher=joblib",
-        "hydra.launcher.n_jobs=8",
-        "seed=range(8)",
-        f"trainer.epochs={epochs}",
-        "tracking.flush_seconds=0",
-        "data.train_size=50",
-        "trainer.batch_size=50",
-        "model.hidden_size=5",
-        "tracking.log_weights=false",
-        "tracking.log_figure=false",
-        timeout=600,
-    )
-    _, kids = split(all_runs(client))
-    assert len(kids) == 8
+def test_parallel_jobs_writing_every_epoch_lose_no_metric_row(parallel):
+    client = parallel["client"]
+    _, (_, kids) = parallel["first"]
     rows = sum(
         len(client.get_metric_history(k.info.run_id, key)) for k in kids for key in EPOCH_METRICS
     )
-    assert rows == 8 * len(EPOCH_METRICS) * (epochs + 1)
+    assert rows == len(kids) * len(EPOCH_METRICS) * (PARALLEL_EPOCHS + 1)
+
+
+def test_rerunning_a_finished_parallel_sweep_starts_no_worker(parallel):
+    second, (parents, kids) = parallel["second"]
+    said = second.stderr + second.stdout
+    assert said.count("already FINISHED") == 4
+    assert "Joblib.Parallel" not in said and "Launching" not in said  # no launcher, no worker
+    assert not [p for p in (parallel["dir"] / "second").iterdir() if p.is_dir()]  # no job folder
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(kids) == 4
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +233,7 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "trainer.progress=false",
         "data.train_size=200",
         "trainer.epochs=300",
-        "seed=0,1,2",
+        "seed=0,1",
     ]
     proc = subprocess.Popen(
         args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -267,8 +270,8 @@ def test_an_interrupted_sweep_resumes_only_the_missing_jobs(resumed):
     parents, kids = split(all_runs(resumed["client"]))
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     finished = [k.data.tags["seed"] for k in kids if k.info.status == "FINISHED"]
-    assert sorted(finished) == ["0", "1", "2"]  # each configuration finished exactly once
-    assert len(kids) == 3 + sum(k.info.status == "KILLED" for k in kids)
+    assert sorted(finished) == ["0", "1"]  # each configuration finished exactly once
+    assert len(kids) == 2 + sum(k.info.status == "KILLED" for k in kids)
     assert finished_before < set(finished)
 
 
@@ -276,7 +279,7 @@ def test_the_resumed_attempts_summary_supersedes_the_interrupted_ones(resumed):
     (parent,), kids = split(all_runs(resumed["client"]))
     killed = sum(k.info.status == "KILLED" for k in kids)
     assert parent.data.metrics["runs_killed"] == 0  # the first attempt logged >= 1
-    assert parent.data.metrics["runs_finished"] == 3
+    assert parent.data.metrics["runs_finished"] == 2
     assert parent.data.metrics["runs_superseded"] == killed
     steps = [
         m.step for m in resumed["client"].get_metric_history(parent.info.run_id, "runs_killed")
@@ -290,8 +293,8 @@ def test_the_resumed_sweeps_report_lists_the_killed_attempt_apart_and_counts_it_
     killed = sum(k.info.status == "KILLED" for k in kids)
     assert killed >= 1
     assert f"## Superseded attempts ({killed})" in md
-    assert "3 runs: 3 FINISHED." in md
+    assert "2 runs: 2 FINISHED." in md
     counts = md.split("## Summary")[1].split("\n\n")[1].splitlines()[2]
-    assert sum(int(n) for n in counts.strip("| ").split(" | ")) == 3  # verdicts of 3 runs
+    assert sum(int(n) for n in counts.strip("| ").split(" | ")) == 2  # verdicts of 2 runs
     ranked = md.split("Runs ranked by")[1].split("##")[0]
     assert "KILLED" not in ranked and "RUNNING" not in md.split("## Superseded")[0]

@@ -1,19 +1,12 @@
 """A chapter run in MLflow: its status, chunked series, and no NaN/inf metric ever."""
 
 import pytest
-from chapter_store import fresh_store
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from scratchnet.cli.chapter import chapter_run
 from scratchnet.tracking.artifacts import learning_curve_figure
 from scratchnet.tracking.recorder import RunRecorder
-
-
-@pytest.fixture
-def store_uri(tmp_path, tmp_path_factory):
-    """A fresh store, copied from a migrated one (overrides tests/conftest.py's)."""
-    return fresh_store(tmp_path, tmp_path_factory.getbasetemp())
 
 
 def config(experiment: str = "chapter.test"):

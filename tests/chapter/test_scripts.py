@@ -8,17 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from chapter_store import fresh_store
 
 from harness import REPO, all_runs, run_cli
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def store_uri(tmp_path, tmp_path_factory):
-    """A fresh store, copied from a migrated one (overrides tests/conftest.py's)."""
-    return fresh_store(tmp_path, tmp_path_factory.getbasetemp())
 
 
 def run_script(name: str, *overrides: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -5,16 +5,12 @@ Every wait polls with a deadline; every process started here is killed, with its
 group, when the test ends.
 """
 
-import atexit
 import contextlib
-import functools
 import math
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -31,27 +27,6 @@ EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 QUIET = ("trainer.progress=false", "tracking.log_weights=false", "tracking.log_figure=false")
 POLL_S = 0.25
 T = TypeVar("T")
-
-
-@functools.cache
-def template_store() -> Path:
-    """An empty, initialised MLflow store, made once per test process.
-
-    Creating a store runs MLflow's schema migrations (seconds of fsyncs); tests that are not
-    about creating stores start from a copy of this one instead.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="scratchnet-faults-template-"))
-    atexit.register(shutil.rmtree, folder, True)
-    MlflowClient(tracking_uri=f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
-    return folder / "mlflow.db"
-
-
-def ready_store(tmp_path: Path) -> str:
-    """The URI of a fresh store (a copy of the template) in the test's own folder."""
-    db = tmp_path / "store" / "mlflow.db"
-    db.parent.mkdir(parents=True)
-    shutil.copyfile(template_store(), db)
-    return f"sqlite:///{db}"
 
 
 def train(

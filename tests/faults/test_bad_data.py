@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faults_support import QUIET, error_line, ready_store, store_runs, train, wait_for
+from faults_support import QUIET, error_line, store_runs, train, wait_for
 
-from harness import BIN, MNIST_DIR
+from harness import BIN, MNIST_DIR, new_store
 from scratchnet.data import write_idx
 from scratchnet.data.registry import IDX_STEMS
 
@@ -95,7 +95,7 @@ CORRUPTIONS: dict[str, Callable[[Path], str]] = {
 
 
 def test_the_tiny_mnist_folder_itself_trains(tmp_path: Path) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     root = tiny_mnist(tmp_path / "idx")
     done = train(store_uri, *MNIST, f"data.root={root}", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from faults_support import (
     epochs_logged,
-    ready_store,
     running_children,
     started,
     stderr_of,
@@ -19,7 +18,7 @@ from faults_support import (
 )
 from mlflow.tracking import MlflowClient
 
-from harness import all_runs, run_cli
+from harness import all_runs, new_store, run_cli
 from scratchnet.core.liveness import (
     ALIVE,
     DEAD,
@@ -63,7 +62,7 @@ def test_no_owner_recorded_is_never_judged_dead() -> None:
 
 @pytest.mark.slow
 def test_a_sigkilled_run_is_ended_failed_by_the_next_run(tmp_path: Path) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=store_uri)
     with started(store_uri, *ENDLESS, cwd=tmp_path) as proc:
         (victim,) = wait_for(
@@ -91,7 +90,7 @@ def test_a_report_during_a_sweep_reads_whole_epochs_ends_a_crashed_run_and_spare
 ) -> None:
     """A SIGSEGV inside the interpreter (issue 18, case 11) leaves its run like a SIGKILL; the
     report reaps it, and reports the live sweep's runs as live, none diverged, none written."""
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=store_uri)
     folders = [tmp_path / "crash", tmp_path / "live"]
     for folder in folders:

@@ -5,10 +5,10 @@ inf ever reaches the store."""
 from pathlib import Path
 
 import pytest
-from faults_support import all_finite, metric_rows, ready_store, split, store_runs, train
+from faults_support import all_finite, metric_rows, split, store_runs, train
 from mlflow.tracking import MlflowClient
 
-from harness import all_runs
+from harness import all_runs, new_store
 
 pytestmark = pytest.mark.slow
 EPOCHS = 20
@@ -31,7 +31,7 @@ def db_of(store_uri: str) -> Path:
 def test_a_diverging_run_stops_early_ends_finished_tagged_diverged_and_logs_no_nan(
     tmp_path: Path, blow_up: tuple[str, ...]
 ) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     done = train(store_uri, *SMALL, *blow_up, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     (run,) = store_runs(store_uri)
@@ -46,7 +46,7 @@ def test_a_diverging_run_stops_early_ends_finished_tagged_diverged_and_logs_no_n
 def test_a_sweep_mixing_diverging_and_sane_lrs_finishes_every_job_and_counts_them(
     tmp_path: Path,
 ) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=store_uri)
     done = train(store_uri, *SMALL, "trainer.lr=0.5,1000,1e6", cwd=tmp_path, multirun=True)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -7,10 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from faults_support import ready_store, split, store_runs, train
+from faults_support import split, store_runs, train
 from mlflow.tracking import MlflowClient
 
-from harness import REPO
+from harness import REPO, new_store
 from scratchnet.tracking.provenance import MASK, mask_overrides, mask_secrets, mask_tree
 
 SECRET = "hunter2-s3cr3t"
@@ -51,7 +51,7 @@ def test_secret_overrides_and_config_trees_are_masked() -> None:
 def test_a_secret_added_on_the_command_line_reaches_no_param_tag_or_artifact(
     tmp_path: Path,
 ) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     done = train(store_uri, f"+data.api_token={SECRET}", "trainer.epochs=1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     (run,) = store_runs(store_uri)
@@ -63,7 +63,7 @@ def test_a_secret_added_on_the_command_line_reaches_no_param_tag_or_artifact(
 def test_a_secret_in_a_sweep_reaches_neither_the_parent_nor_its_children(
     tmp_path: Path,
 ) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     args = (f"+data.api_token={SECRET}", "trainer.epochs=1", "data.train_size=100")
     done = train(store_uri, *args, cwd=tmp_path, multirun=True)
     assert done.returncode == 0, done.stderr[-2000:]

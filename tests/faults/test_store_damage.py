@@ -10,10 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults_support import PROG, error_line, ready_store, train
+from faults_support import (
+    PROG,
+    error_line,
+    train,
+)
 from mlflow.tracking import MlflowClient
 
-from harness import run_cli
+from harness import new_store, run_cli
+from scratchnet.tracking.names import EPOCH_METRICS
 from scratchnet.tracking.synthetic import FakeRun, curve, log_sweep
 
 pytestmark = pytest.mark.slow
@@ -22,7 +27,7 @@ REPORT = "scratchnet-report"
 
 def small_sweep_store(tmp_path: Path) -> Path:
     """A store with one finished two-run sweep (experiment `e`), in WAL mode."""
-    uri = ready_store(tmp_path)
+    uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=uri)
     exp = client.create_experiment("e")
     params = {"trainer.lr": "0.1", "model.hidden_size": "10", "seed": "0"}
@@ -108,26 +113,107 @@ def tiny_disk(at: Path, size_kb: int) -> Iterator[Path]:
         subprocess.run(["umount", str(at)], check=True)
 
 
+CHEAP = ("data.train_size=50", "trainer.batch_size=50", "model.hidden_size=5")
+NO_SPACE = "no space left on the tracking store's device"
+
+
+def full_disk_line(done: subprocess.CompletedProcess, uri: str) -> str:
+    """The one line a full disk is told in: the last on stderr, exit 1 (not a usage error)."""
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and lines, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "database or disk is full" not in done.stderr
+    assert [line for line in lines if "no space left" in line] == lines[-1:]
+    assert lines[-1] == (
+        f"{PROG}: error: the tracking store {uri} has no space left on its device: free some, "
+        "then run the same command again (a sweep resumes where it stopped)"
+    )
+    return lines[-1]
+
+
+def read_store(db: Path, *queries: str) -> list[list[tuple]]:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        return [con.execute(query).fetchall() for query in queries]
+
+
+EPOCH_KEYS = ", ".join(f"'{key}'" for key in EPOCH_METRICS)
+STEP_SIZES = (  # how many of the epoch metrics each (run, step) has
+    f"SELECT DISTINCT COUNT(*) FROM metrics WHERE key IN ({EPOCH_KEYS}) GROUP BY run_uuid, step"
+)
+
+
 def test_a_full_disk_is_one_line_whole_epochs_and_the_run_failed_saying_why(
     tmp_path: Path,
 ) -> None:
-    template = Path(ready_store(tmp_path).removeprefix("sqlite:///"))
+    template = Path(new_store(tmp_path / "store").removeprefix("sqlite:///"))
     with tiny_disk(tmp_path / "disk", template.stat().st_size // 1024 + 600) as disk:
         (disk / "mlflow.db").write_bytes(template.read_bytes())
         uri = f"sqlite:///{disk / 'mlflow.db'}"
-        cheap = ("data.train_size=50", "trainer.batch_size=50", "model.hidden_size=5")
-        done = train(uri, "trainer.epochs=100000", *cheap, cwd=tmp_path)
-        lines = done.stderr.strip().splitlines()
-        assert done.returncode != 0 and len(lines) == 1, done.stderr[-3000:]
-        assert f"the tracking store {uri} has no space left on its device" in lines[0]
-        with contextlib.closing(
-            sqlite3.connect(f"file:{disk / 'mlflow.db'}?mode=ro", uri=True)
-        ) as con:
-            statuses = con.execute("SELECT status FROM runs").fetchall()
-            per_epoch = con.execute(
-                "SELECT DISTINCT n FROM (SELECT COUNT(*) AS n FROM metrics GROUP BY run_uuid, step)"
-            ).fetchall()
-            why = con.execute("SELECT value FROM tags WHERE key = 'scratchnet.failure'").fetchall()
+        full_disk_line(train(uri, "trainer.epochs=100000", *CHEAP, cwd=tmp_path), uri)
+        statuses, per_epoch, why = read_store(
+            disk / "mlflow.db",
+            "SELECT status FROM runs",
+            STEP_SIZES,
+            "SELECT value FROM tags WHERE key = 'scratchnet.failure'",
+        )
     assert statuses == [("FAILED",)]
     assert len(per_epoch) == 1  # every epoch stored with all of its metrics, or not at all
-    assert why == [("no space left on the tracking store's device",)]
+    assert why == [(NO_SPACE,)]
+
+
+def test_a_sweep_that_fills_the_disk_fails_in_one_line_and_resumes_once_there_is_room(
+    tmp_path: Path,
+) -> None:
+    template = Path(new_store(tmp_path / "store").removeprefix("sqlite:///"))
+    size_kb = template.stat().st_size // 1024 + 600  # room for ~170 epochs
+    sweep = ("trainer.epochs=2000", *CHEAP, "seed=0,1")
+    with tiny_disk(tmp_path / "disk", size_kb) as disk:
+        db = disk / "mlflow.db"
+        db.write_bytes(template.read_bytes())
+        uri = f"sqlite:///{db}"
+        full = train(uri, *sweep, cwd=tmp_path, multirun=True)
+        full_disk_line(full, uri)
+        (runs,) = read_store(db, "SELECT run_uuid, name, status FROM runs")
+        tags = dict(
+            read_store(db, "SELECT run_uuid, value FROM tags WHERE key = 'scratchnet.failure'")[0]
+        )
+        # A run ends FAILED saying why, or, where even that could not be written, stays
+        # RUNNING for the next command, as the launcher says in one line each.
+        for run_id, name, status in runs:
+            why = tags.get(run_id, "")
+            assert (status == "FAILED" and NO_SPACE in why) or (status, why) == ("RUNNING", ""), (
+                name
+            )
+        left = [name for _, name, status in runs if status == "RUNNING"]
+        print(f"\nthe disk full: {len(runs)} runs, left RUNNING for the next command: {left}")
+        for name in left:
+            said = f"could not end {'sweep parent run' if name.startswith('sweep') else 'run'}"
+            assert (
+                said in full.stdout
+                and "the next command on this store ends it FAILED" in full.stdout
+            )
+
+        subprocess.run(["mount", "-o", f"remount,size={size_kb + 65536}k", str(disk)], check=True)
+        again = train(uri, *sweep, cwd=tmp_path, multirun=True)
+        assert again.returncode == 0, again.stderr[-3000:]
+        if left:  # ended FAILED by the next command, which says so
+            assert f"marked {len(left)} runs FAILED whose process is gone" in again.stdout
+        runs, tags, epochs, per_epoch, leases = read_store(  # not MLflow's: it keeps files open
+            db,
+            "SELECT name, status, run_uuid FROM runs ORDER BY start_time",
+            "SELECT run_uuid, key, value FROM tags WHERE key = 'scratchnet.failure'",
+            "SELECT run_uuid, COUNT(*) FROM metrics WHERE key = 'test_acc' GROUP BY run_uuid",
+            STEP_SIZES,
+            "SELECT key FROM experiment_tags WHERE key LIKE 'scratchnet.lease.%'",
+        )
+    why = {run_id: value for run_id, _, value in tags}
+    (parent,) = [r for r in runs if r[0].startswith("sweep")]
+    assert parent[1] == "FINISHED" and parent[2] not in why  # resumed: its failure dropped
+    assert leases == []
+    children = [r for r in runs if r is not parent]
+    finished = [r for r in children if r[1] == "FINISHED"]
+    assert sorted(name[-6:] for name, _, _ in finished) == ["seed=0", "seed=1"]
+    assert all(dict(epochs)[run_id] == 2001 for _, _, run_id in finished)
+    for _, status, run_id in [r for r in children if r[1] != "FINISHED"]:
+        assert status == "FAILED", runs  # said why: when the disk filled, or found dead later
+        assert NO_SPACE in why[run_id] or why[run_id].startswith("its process (pid "), why
+    assert per_epoch == [(len(EPOCH_METRICS),)]  # every epoch of every run whole

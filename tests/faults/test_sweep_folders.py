@@ -6,17 +6,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from faults_support import PROG, QUIET, ready_store
+from faults_support import PROG, QUIET
 from omegaconf import OmegaConf
 
-from harness import BIN
+from harness import BIN, new_store
 
 pytestmark = pytest.mark.slow
 TINY = ("trainer.epochs=2", "data.train_size=50", "seed=0,1")
 
 
 def test_two_sweeps_started_at_once_write_separate_folders(tmp_path: Path) -> None:
-    store = f"tracking.uri={ready_store(tmp_path)}"
+    store = f"tracking.uri={new_store(tmp_path / 'store')}"
     launches = {
         "plain": [],
         "parallel": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],

@@ -10,7 +10,6 @@ import pytest
 from faults_support import (
     error_line,
     leases,
-    ready_store,
     running_children,
     split,
     started,
@@ -20,7 +19,7 @@ from faults_support import (
 )
 from mlflow.tracking import MlflowClient
 
-from harness import all_runs
+from harness import all_runs, new_store
 from scratchnet.tracking.names import FAILURE_TAG
 
 pytestmark = pytest.mark.slow
@@ -28,7 +27,7 @@ SWEEP = ("trainer.epochs=600", "data.train_size=200", "seed=0,1")
 
 
 def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path: Path) -> None:
-    store_uri = ready_store(tmp_path)
+    store_uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=store_uri)
     first, waiter = tmp_path / "first", tmp_path / "waiter"
     first.mkdir(), waiter.mkdir()

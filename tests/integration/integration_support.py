@@ -6,7 +6,6 @@ test fails. (A helper module, not a conftest.py: a second conftest would shadow
 """
 
 import contextlib
-import functools
 import importlib.util
 import json
 import os
@@ -135,6 +134,37 @@ def server_stack(folder: Path) -> Iterator[Stack]:
         server_script(folder, "stop")
 
 
+def restart_mlflow(stack: Stack, down_seconds: float) -> None:
+    """Kill the stack's MLflow server outright (its whole process group, as a crash or the
+    OOM killer would), keep it down `down_seconds`, then start it again on the same port and
+    PostgreSQL, and wait until it answers."""
+    layout = _server.Layout(stack.folder)
+    state = _server.load_state(layout)
+    os.killpg(stack.mlflow_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while group_alive(stack.mlflow_pid) or port_open(stack.port):
+        _server.reap(stack.mlflow_pid)
+        assert time.monotonic() < deadline, "the killed server still holds its port"
+        time.sleep(0.05)
+    time.sleep(down_seconds)
+    state.mlflow_pid = stack.mlflow_pid = _server.start_mlflow(layout, state, 1, [])
+    _server.save_state(layout, state)  # so that `server.py stop` stops the new one
+    _server.wait_healthy(state, 180)
+
+
+@contextlib.contextmanager
+def postgres_stack() -> Iterator[Stack]:
+    """A stack (`server_stack`) in a fresh folder the `postgres` user can reach; skips the
+    test where PostgreSQL cannot run (`postgres_missing`)."""
+    import pytest
+
+    reason = postgres_missing()
+    if reason:
+        pytest.skip(reason)
+    with shared_tmp_dir("scratchnet-stack-") as folder, server_stack(folder) as running:
+        yield running
+
+
 @contextlib.contextmanager
 def postgres_db(folder: Path) -> Iterator[str]:
     """PostgreSQL alone (scripts/server.py's cluster, no MLflow server) on a free port; yields
@@ -164,26 +194,6 @@ def count_metric_rows(stack: Stack, run_ids: list[str]) -> int:
         ).fetchone()
     assert row is not None
     return row[0]
-
-
-@functools.cache
-def migrated_db(base: Path) -> Path:
-    """An empty, fully migrated MLflow SQLite database under `base`, made once per process."""
-    db = base / "integration-migrated-store" / "mlflow.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
-    return db
-
-
-def fresh_store(tmp_path: Path, base: Path) -> str:
-    """The URI of a new store at `tmp_path/store/mlflow.db`: a copy of the migrated one.
-
-    Creating a store runs MLflow's migrations (seconds per process); copying does not.
-    """
-    db = tmp_path / "store" / "mlflow.db"
-    db.parent.mkdir(exist_ok=True)
-    shutil.copyfile(migrated_db(base), db)
-    return f"sqlite:///{db}"
 
 
 @dataclass

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from integration_support import fresh_store, parent_and_children, sweep
+from integration_support import parent_and_children, sweep
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from harness import run_cli
+from harness import new_store, run_cli
 from scratchnet.config import register_configs
 from scratchnet.core.paths import config_dir
 from scratchnet.tracking.names import PARENT_ENV
@@ -39,7 +39,7 @@ exit 1
 @pytest.fixture
 def store(tmp_path: Path, tmp_path_factory) -> tuple[str, MlflowClient]:
     """A fresh, already migrated SQLite store: (URI, client)."""
-    uri = fresh_store(tmp_path, tmp_path_factory.getbasetemp())
+    uri = new_store(tmp_path / "store")
     return uri, MlflowClient(tracking_uri=uri)
 
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from integration_support import fresh_store, mlflow_ui, parent_and_children, sweep
+from integration_support import mlflow_ui, parent_and_children, sweep
 from mlflow.tracking import MlflowClient
 
-from harness import CHROMIUM_FLAGS
+from harness import CHROMIUM_FLAGS, new_store
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -70,7 +70,7 @@ def served_sweep(tmp_path_factory) -> Iterator[tuple[str, MlflowClient]]:
     if browser_missing():
         pytest.skip(browser_missing() or "")
     tmp_path = tmp_path_factory.mktemp("ui")
-    uri = fresh_store(tmp_path, tmp_path_factory.getbasetemp())
+    uri = new_store(tmp_path / "store")
     with mlflow_ui(uri, tmp_path / "store" / "artifacts") as server:
         # The server starts while the sweep runs: both take seconds.
         sweep(uri, tmp_path, "tracking.experiment=ui_sweep", "trainer.lr=0.1,0.5")

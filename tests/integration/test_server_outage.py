@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from integration_support import free_port, fresh_store, mlflow_ui
+from integration_support import free_port, mlflow_ui
 from mlflow.tracking import MlflowClient
 
-from harness import BIN, run_cli
+from harness import BIN, new_store, run_cli
 
 pytestmark = pytest.mark.slow
 QUIET = ("trainer.progress=false", "tracking.log_weights=false", "tracking.log_figure=false")
@@ -36,7 +36,7 @@ def test_a_run_waits_for_a_server_that_comes_up_late_and_records_every_epoch(
         while "waiting up to 240 s" not in log.read_text():
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
             time.sleep(0.25)
-        with mlflow_ui(fresh_store(tmp_path, tmp_path), tmp_path / "art", port=port) as server:
+        with mlflow_ui(new_store(tmp_path / "store"), tmp_path / "art", port=port) as server:
             assert proc.wait(timeout=300) == 0, log.read_text()[-3000:]
             client = MlflowClient(tracking_uri=server.url)
             (run,) = client.search_runs([client.get_experiment_by_name("scratchnet").experiment_id])

@@ -2,14 +2,19 @@
 
 import contextlib
 import shutil
+import socket
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from store_support import empty_store, finished_run
+from store_support import empty_store, finished_run, uri_of
 
 from scratchnet.cli.store import main
+from scratchnet.core.liveness import Owner, current_owner, machine_id, start_ticks
+from scratchnet.tracking.names import OWNER_TAG
+from scratchnet.tracking.reaper import utc
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
 
 
@@ -83,7 +88,31 @@ def test_check_reports_each_problem_on_one_line_and_exits_1(store, tmp_path, cap
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"missing: run {run_id} (") and "config.yaml not found" in lines[0]
-    assert lines[1].startswith(f"running: run {running} ('still going' in 'study'): RUNNING")
+    assert lines[1] == (
+        f"running: run {running} ('still going' in 'study'): RUNNING since "
+        f"{utc(client.get_run(running).info.start_time)}; no owner recorded, so whether it "
+        "still runs is unknown"
+    )
+
+
+def test_check_tells_a_live_run_from_one_whose_process_is_gone(store, capsys):
+    folder, client, _ = store
+    experiment_id = get_or_create_experiment(client, uri_of(folder), "study")
+    with subprocess.Popen(["sleep", "60"]) as gone:
+        owner = Owner(socket.gethostname(), gone.pid, start_ticks(gone.pid), machine_id())
+        gone.kill()
+    dead = client.create_run(experiment_id, run_name="gone", tags={OWNER_TAG: owner.encode()})
+    live_owner = {OWNER_TAG: current_owner().encode()}
+    live = client.create_run(experiment_id, run_name="live", tags=live_owner)
+    assert exit_code("check", "--store", str(folder)) == 1
+    lines = sorted(capsys.readouterr().out.splitlines())
+    assert len(lines) == 2
+    assert lines[0].startswith(f"dead: run {dead.info.run_id} ('gone' in 'study'): RUNNING since")
+    assert f"but its process (pid {gone.pid} on host {owner.host}) is gone" in lines[0]
+    assert lines[0].endswith("the next run, sweep or report ends it FAILED")
+    assert lines[1].startswith(f"running: run {live.info.run_id} ('live' in 'study'): RUNNING")
+    assert lines[1].endswith(f"its process ({current_owner().describe()}) is alive")
+    assert client.get_run(dead.info.run_id).info.status == "RUNNING"  # check only reads
 
 
 def test_check_reports_a_copys_locations_outside_it(store, tmp_path, capsys):

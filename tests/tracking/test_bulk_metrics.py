@@ -9,6 +9,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from bulk_support import EPOCHS, history, logged, points
+from harness import new_store
 from scratchnet.tracking.bulk import split_latest, sql_store
 from scratchnet.tracking.frames import runs_frame, with_summary
 from scratchnet.tracking.names import EPOCH_METRICS
@@ -20,7 +21,7 @@ from scratchnet.tracking.store import resolve_uri
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory) -> dict:
     """One store, the same points logged through the bulk writer and through log_batch."""
-    uri = resolve_uri(f"sqlite:///{tmp_path_factory.mktemp('bulk') / 'mlflow.db'}")
+    uri = resolve_uri(new_store(tmp_path_factory.mktemp("bulk")))
     bulk, bulk_batches = logged(uri, "bulk", bulk=True)
     plain, _ = logged(uri, "plain", bulk=False)
     return {"client": MlflowClient(tracking_uri=uri), "bulk": bulk, "plain": plain,

@@ -15,11 +15,15 @@ def run_cli(
     prog: str,
     entry: Callable[[], object],
     on_interrupt: Callable[[], None] | None = None,
-    on_error: Callable[[], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    explain: Callable[[BaseException], BaseException | None] | None = None,
 ) -> None:
-    """Call `entry`; report usage errors as `prog: error: ...` (exit 2), Ctrl-C as exit 130.
+    """Call `entry`; report usage errors as `prog: error: ...` (exit 2; a failure of the
+    machine, such as a full disk, exit 1), Ctrl-C as exit 130.
 
-    `on_interrupt` / `on_error` run first, to close whatever `entry` left open.
+    `on_interrupt` / `on_error` (given the error) run first, to close whatever `entry` left
+    open. Any other error is a bug or a crash, shown with its traceback, unless `explain`
+    knows it (a sweep worker killed): then the one-line error it returns is shown instead.
     """
     try:
         entry()
@@ -29,20 +33,24 @@ def run_cli(
         sys.exit(abort.exit_code)
     except USAGE_ERRORS as err:
         if on_error is not None:
-            on_error()
+            on_error(err)
         fail(prog, err)
     except KeyboardInterrupt:
         if on_interrupt is not None:
             on_interrupt()
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    except Exception:  # a bug or a crash (e.g. a sweep worker killed): close, then show it all
+    except Exception as err:  # a bug or a crash: close, then show it all, or as `explain` can
         if on_error is not None:
-            on_error()
-        raise
+            on_error(err)
+        known = explain(err) if explain is not None else None
+        if known is None:
+            raise
+        fail(prog, known)
 
 
 def fail(prog: str, err: BaseException) -> NoReturn:
-    """Print `err` as one line and exit 2 (SystemExit passes through Hydra's job wrapper)."""
+    """Print `err` as one line and exit 2, or the error's own `exit_code` (1 for a failure of
+    the machine); SystemExit passes through Hydra's job wrapper."""
     print(f"{prog}: error: {one_line(err)}", file=sys.stderr)
-    sys.exit(EXIT_USAGE)
+    sys.exit(getattr(err, "exit_code", EXIT_USAGE))

@@ -17,8 +17,10 @@ from scratchnet.config import register_configs, validate_config
 from scratchnet.core.errors import ScratchnetError
 from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.core.paths import config_dir
+from scratchnet.sweep.casualties import worker_death
 from scratchnet.sweep.job import sweep_job
 from scratchnet.sweep.registry import close_open_sweeps
+from scratchnet.tracking.failures import failure_note
 
 PROG = "scratchnet-train"
 GROUPS_RESOLVER = "scratchnet.train_groups"  # `${scratchnet.train_groups:}` in conf/config.yaml
@@ -84,7 +86,8 @@ def main() -> None:
         PROG,
         train_job,
         on_interrupt=lambda: close_open_sweeps("KILLED"),
-        on_error=lambda: close_open_sweeps("FAILED"),
+        on_error=lambda err: close_open_sweeps("FAILED", failure_note(err)),
+        explain=worker_death,
     )
 
 

@@ -17,7 +17,7 @@ from omegaconf.errors import (
     ValidationError,
 )
 
-from scratchnet.core.errors import ScratchnetError
+from scratchnet.core.errors import RuntimeFailure, ScratchnetError
 
 USAGE_ERRORS = (ScratchnetError, HydraException, OmegaConfBaseException)
 
@@ -56,14 +56,16 @@ def _describe_type(kind: object) -> str:
 def one_line(err: BaseException) -> str:
     """The error's first line, its cause's first line and what is allowed, on one line.
 
-    An OSError cause ("[Errno 2] ...") is left out: the error's own message already says it.
+    The cause is left out where the error's own message already says it: an OSError ("[Errno 2]
+    ..."), a RuntimeFailure (a full disk), or a cause whose line the message contains.
     """
     parts: list[str] = []
-    cause = None if isinstance(err.__cause__, OSError) else err.__cause__
+    said = isinstance(err.__cause__, OSError) or isinstance(err, RuntimeFailure)
+    cause = None if said else err.__cause__
     for seen in (err, cause):
         if seen is None:
             continue
         for text in (_first_line(seen), _allowed(seen)):
-            if text and text not in parts:
+            if text and not any(text in part for part in parts):
                 parts.append(text)
     return "; ".join(parts) or type(err).__name__

@@ -2,7 +2,16 @@
 
 
 class ScratchnetError(Exception):
-    """Base of every error that entry points report as one line and exit 2."""
+    """Base of every error that entry points report as one line: exit 2 (a usage error) unless
+    the class says otherwise (`exit_code`)."""
+
+    exit_code = 2
+
+
+class RuntimeFailure(ScratchnetError):
+    """The machine failed, not the input (a full disk): one line that says it all, exit 1."""
+
+    exit_code = 1
 
 
 class ConfigError(ScratchnetError, ValueError):

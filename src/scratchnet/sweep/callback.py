@@ -14,7 +14,7 @@ from hydra.experimental.callback import Callback as HydraCallback
 from omegaconf import DictConfig
 
 from scratchnet.config.messages import USAGE_ERRORS, one_line
-from scratchnet.core.errors import Abort
+from scratchnet.core.errors import Abort, ScratchnetError
 from scratchnet.core.heap import imports_settled
 from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep import resume
@@ -73,8 +73,13 @@ class MlflowSweepCallback(HydraCallback):
             install_sigterm_handler()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Close the parent FINISHED; a store that cannot take it is one line (Abort: Hydra
+        would turn an error into a warning and exit 0)."""
         resume.forget()
         if self.parent is not None:
             from scratchnet.sweep.parent import close_sweep
 
-            close_sweep(self.parent, FINISHED)
+            try:
+                close_sweep(self.parent, FINISHED)
+            except ScratchnetError as err:
+                raise Abort(one_line(err), err.exit_code) from err

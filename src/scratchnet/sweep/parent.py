@@ -25,6 +25,7 @@ from scratchnet.sweep.identity import (
     sweep_id,
     sweeper_params,
 )
+from scratchnet.tracking.failures import as_store_error, failure_note
 from scratchnet.tracking.lease import Lease, try_lease
 from scratchnet.tracking.names import (
     PARENT_ENV,
@@ -38,6 +39,7 @@ from scratchnet.tracking.names import (
     SWEEP_SWEEPER,
 )
 from scratchnet.tracking.provenance import mask_overrides, mask_tree
+from scratchnet.tracking.server import is_server, wait_for_server
 from scratchnet.tracking.store import Client
 from scratchnet.tracking.sweeps import (
     SweepParent,
@@ -96,7 +98,7 @@ def open_sweep(config: DictConfig) -> tuple[SweepParent, str]:
             raise
         _LEASES[parent.run_id] = lease
         hand_to_jobs(parent.run_id, sid)
-        registry.register(parent.run_id, lambda status: close_sweep(parent, status))
+        registry.register(parent.run_id, lambda status, why: close_sweep(parent, status, why))
     return parent, sid
 
 
@@ -140,7 +142,7 @@ def open_parent(
             client, experiment_id, sid, study, definition(config, overrides, params)
         )
         log.info("sweep %s: parent run %s", sid, parent_id)
-    return SweepParent(client, experiment_id, parent_id)
+    return SweepParent(client, experiment_id, parent_id, config.tracking.server_wait_seconds)
 
 
 def hand_to_jobs(parent_id: str, sid: str) -> None:
@@ -149,14 +151,30 @@ def hand_to_jobs(parent_id: str, sid: str) -> None:
     os.environ[SWEEP_ID_ENV] = sid
 
 
-def close_sweep(parent: SweepParent, status: str) -> None:
-    """End the sweep with `status` (its summary logged) and forget it."""
-    from scratchnet.sweep.casualties import killed_by_launcher
+def close_sweep(parent: SweepParent, status: str, why: str = "") -> None:
+    """End the sweep with `status` (its summary logged; `why` it failed, if given) and forget
+    it; a tracking server away is waited for (`tracking.server_wait_seconds`).
 
+    A store that cannot take the close (a full disk, a server gone for good) leaves the parent
+    RUNNING: its owner, this process, is dead once it exits, so the next command that opens
+    the store ends it FAILED (`tracking.reaper`). That is said in one line, and the store's
+    error raised as one line too.
+    """
+    from scratchnet.sweep.casualties import killed_by_launcher, name_runs
+
+    registry.forget(parent.run_id)
+    lease = _LEASES.pop(parent.run_id, None)
+    uri = parent.client.tracking_uri
     try:
-        end_sweep(parent, status, killed_by_launcher())
-    finally:
-        lease = _LEASES.pop(parent.run_id, None)
+        if is_server(uri):
+            wait_for_server(uri, parent.server_wait)
+        name_runs(end_sweep(parent, status, killed_by_launcher(), why).died)
         if lease is not None:
             lease.release()
-    registry.forget(parent.run_id)
+    except Exception as err:
+        log.warning(
+            "could not end sweep parent run %s %s (%s): the next command on this store ends it "
+            "FAILED",
+            *(parent.run_id, status, failure_note(err)),
+        )
+        raise as_store_error(uri, err) from err

@@ -5,12 +5,14 @@ this registry is the one place they are known. It imports nothing heavy: the ent
 reads it on every exit, sweep or not.
 """
 
+import logging
 from collections.abc import Callable
 
-_OPEN: dict[str, Callable[[str], None]] = {}  # parent run id -> closes it with a status
+log = logging.getLogger("scratchnet.sweep")
+_OPEN: dict[str, Callable[[str, str], None]] = {}  # parent run id -> closes it (status, why)
 
 
-def register(parent_run_id: str, close: Callable[[str], None]) -> None:
+def register(parent_run_id: str, close: Callable[[str, str], None]) -> None:
     """Remember an open sweep and how to close it."""
     _OPEN[parent_run_id] = close
 
@@ -20,7 +22,12 @@ def forget(parent_run_id: str) -> None:
     _OPEN.pop(parent_run_id, None)
 
 
-def close_open_sweeps(status: str) -> None:
-    """End every sweep this process still holds open with `status` (e.g. KILLED on Ctrl-C)."""
+def close_open_sweeps(status: str, why: str = "") -> None:
+    """End every sweep this process still holds open with `status` (e.g. KILLED on Ctrl-C) and
+    `why`. Called while another error is being reported: a close that fails (said by the close
+    itself) does not replace that error."""
     for close in list(_OPEN.values()):
-        close(status)
+        try:
+            close(status, why)
+        except Exception as err:
+            log.debug("closing a sweep failed: %r", err)

@@ -1,6 +1,7 @@
 """The training loop's MLflow callback: every epoch's metrics, buffered and sent in whole
 epochs (`recorder.epoch_chunks`), riding out a tracking server that is briefly away."""
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -9,7 +10,7 @@ from mlflow.entities import Metric
 
 from scratchnet.tracking.failures import first_line, unreachable
 from scratchnet.tracking.recorder import RunRecorder, epoch_chunks, now_ms
-from scratchnet.tracking.server import is_server, probe, wait_for_server
+from scratchnet.tracking.server import fail_fast, is_server, probe, wait_for_server
 from scratchnet.training import Callback, TrainPlan, TrainResult
 
 log = logging.getLogger("scratchnet")
@@ -61,9 +62,10 @@ class EpochLogger(Callback):
         """Send the buffered epochs, whole epochs per call, each sent one dropped from the
         buffer (an interrupt waits for the call in flight).
 
-        A tracking server that does not answer keeps them buffered (at most
-        `MAX_BUFFERED_METRICS`) for the next flush; a final flush, or a full buffer, waits
-        for it up to `server_wait` seconds, then raises.
+        A tracking server that does not answer, or stops answering during a call (which then
+        fails at once instead of retrying for minutes: `fail_fast`), keeps them buffered (at
+        most `MAX_BUFFERED_METRICS`) for the next flush while training goes on; a final
+        flush, or a full buffer, waits for it up to `server_wait` seconds, then raises.
         """
         must = final or len(self._pending) >= MAX_BUFFERED_METRICS
         if self._server and self._pending:
@@ -73,11 +75,13 @@ class EpochLogger(Callback):
                 wait_for_server(self._server, self.server_wait)
         for chunk in list(epoch_chunks(self._pending, self.recorder.room(tags))):
             try:
-                self.recorder.send(chunk, tags)
+                with contextlib.nullcontext() if must or not self._server else fail_fast():
+                    self.recorder.send(chunk, tags)
             except Exception as err:
                 if must or not self._server or not unreachable(err):
                     raise
-                return self._keep(first_line(err))
+                log.debug("epochs not sent: %s", first_line(err))
+                return self._keep("stopped answering")
             del self._pending[: len(chunk)]
             tags = {}
         if tags:

@@ -9,7 +9,7 @@ MlflowException; the error chain is searched for each.
 import errno
 from collections.abc import Iterator
 
-from scratchnet.core.errors import ScratchnetError
+from scratchnet.core.errors import RuntimeFailure, ScratchnetError
 
 NO_SPACE_TEXTS = ("database or disk is full", "no space left on device", "could not extend file")
 UNREACHABLE_TEXTS = ("max retries exceeded", "connection refused", "connection aborted")
@@ -19,8 +19,8 @@ class StoreError(ScratchnetError):
     """The store, experiment or run asked for cannot be read or written."""
 
 
-class StoreFullError(StoreError):
-    """The store's device is full: nothing more can be written until space is freed."""
+class StoreFullError(StoreError, RuntimeFailure):
+    """The store's device is full: nothing more can be written until space is freed (exit 1)."""
 
 
 def chain(err: BaseException) -> Iterator[BaseException]:
@@ -59,12 +59,13 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(err).__name__
 
 
-def store_full(where: str, err: BaseException) -> StoreFullError:
-    """The one-line error for a write that found no space left (in the store `where`)."""
+def store_full(where: str) -> StoreFullError:
+    """The one-line error for a write that found no space left (in the store `where`); the
+    database's own words ("database or disk is full") stay in its cause, not in the line."""
     store = f"the tracking store {where}" if where else "the tracking store"
     return StoreFullError(
-        f"{store} has no space left on its device ({first_line(err)}); "
-        "free some, then run the same command again (a sweep resumes where it stopped)"
+        f"{store} has no space left on its device: free some, then run the same command again "
+        "(a sweep resumes where it stopped)"
     )
 
 
@@ -73,7 +74,7 @@ def as_store_error(where: str, err: BaseException) -> StoreError:
     if isinstance(err, StoreError):
         return err
     if no_space(err):
-        return store_full(where, err)
+        return store_full(where)
     return StoreError(f"tracking store{f' {where}' if where else ''}: {first_line(err)}")
 
 

@@ -2,10 +2,9 @@
 
 SQLite's own integrity check comes first (a damaged file is not read further); then each
 check in `CHECKS` looks at the store's experiments and runs as the client returns them. A new
-check (say, whether a RUNNING run's owner is alive) is one more function in `CHECKS`.
+check is one more function in `CHECKS`.
 """
 
-import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,9 @@ from pathlib import Path
 from mlflow.entities import Experiment, Run, ViewType
 from mlflow.tracking import MlflowClient
 
+from scratchnet.core.liveness import ALIVE, DEAD
 from scratchnet.tracking.follow import every_experiment
+from scratchnet.tracking.heartbeat import now_ms
 from scratchnet.tracking.names import (
     CHAPTER_TAG,
     CONFIG_ARTIFACT,
@@ -21,13 +22,14 @@ from scratchnet.tracking.names import (
     FINISHED,
     RUNNING,
 )
+from scratchnet.tracking.reaper import judge, utc
 from scratchnet.tracking.relocation import is_inside, local_path
 from scratchnet.tracking.sqlite_store import quick_check
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: its kind (integrity, outside, missing, running) and its line."""
+    """One problem: its kind (integrity, outside, missing, running, dead) and its line."""
 
     kind: str
     text: str
@@ -103,12 +105,26 @@ def missing_artifacts(view: StoreView) -> Iterator[Problem]:
 
 
 def running_runs(view: StoreView) -> Iterator[Problem]:
-    """Runs still RUNNING (their owner's liveness is not checked here)."""
+    """Runs still RUNNING, each judged by its owner (`tracking.reaper.judge`): `running:` when
+    its process is alive or cannot be judged, `dead:` when it is provably gone (the next run,
+    sweep or report that opens the store ends it FAILED)."""
+    now = now_ms()
     for run in view.runs:
-        if run.info.status == RUNNING:
-            started = datetime.datetime.fromtimestamp(run.info.start_time / 1000, datetime.UTC)
-            since = started.strftime("%Y-%m-%d %H:%M:%S UTC")
-            yield Problem("running", f"{view.describe(run)}: RUNNING since {since}")
+        if run.info.status != RUNNING:
+            continue
+        judged = judge(run, now)
+        since = f"{view.describe(run)}: RUNNING since {utc(run.info.start_time)}"
+        who = judged.owner.describe() if judged.owner else ""
+        if judged.state == DEAD:
+            gone = f"its process ({who}) is gone (last sign of life {utc(judged.last_sign_ms)})"
+            yield Problem(
+                "dead", f"{since}, but {gone}: the next run, sweep or report ends it FAILED"
+            )
+        elif judged.state == ALIVE:
+            yield Problem("running", f"{since}; its process ({who}) is alive")
+        else:
+            unknown = f"its process ({who}) cannot be judged" if who else "no owner recorded"
+            yield Problem("running", f"{since}; {unknown}, so whether it still runs is unknown")
 
 
 CHECKS: tuple[Check, ...] = (outside_the_store, missing_artifacts, running_runs)

@@ -69,8 +69,9 @@ def death_note(judged: Judged) -> str:
     """The failure tag of a run whose owner is gone."""
     assert judged.owner is not None
     return (
-        f"its process ({judged.owner.describe()}) is gone (killed or crashed; last sign of "
-        f"life {utc(judged.last_sign_ms)}); found by {current_owner().describe()}"
+        f"its process ({judged.owner.describe()}) is gone without ending it (killed, crashed, "
+        f"or its store could not be written; last sign of life {utc(judged.last_sign_ms)}); "
+        f"found by {current_owner().describe()}"
     )
 
 

@@ -27,7 +27,7 @@ from scratchnet.core.interrupts import interrupts_deferred
 from scratchnet.core.liveness import current_owner
 from scratchnet.core.png import png_bytes
 from scratchnet.tracking.bulk import insert_metrics, split_latest, sql_store
-from scratchnet.tracking.failures import as_store_error, failure_note, first_line
+from scratchnet.tracking.failures import as_store_error, failure_note
 from scratchnet.tracking.heartbeat import Heartbeat
 from scratchnet.tracking.names import (
     FAILED,
@@ -168,6 +168,7 @@ class RunRecorder:
             except MlflowException as err:
                 if attempt == 2 or not is_unique_violation(err):
                     raise
+                log.debug("run %s: a parallel run created its dataset first; again", self.run_id)
 
     def log_metric_batch(self, metrics: Sequence[Metric]) -> None:
         """Send metrics as they are, whole steps per call, the params riding the first."""
@@ -244,7 +245,10 @@ class RunRecorder:
         try:
             self.end(FAILED, failure_note(err))
         except Exception as end_err:
-            log.warning("could not end run %s FAILED: %s", self.run_id, first_line(end_err))
+            log.warning(
+                "could not end run %s FAILED (%s): the next command on this store ends it FAILED",
+                *(self.run_id, failure_note(end_err)),
+            )
 
 
 @contextlib.contextmanager

@@ -6,15 +6,25 @@ start or flush meanwhile wait up to `tracking.server_wait_seconds` for it, probi
 10, 10, ... s apart.
 """
 
+import contextlib
 import logging
+import os
 import socket
 import time
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 from scratchnet.core.errors import ConfigError
 
 DEFAULT_WAIT_SECONDS = 120.0
 MAX_DELAY_SECONDS = 10.0
+FAIL_FAST_TIMEOUT_SECONDS = 10
+# MLflow's client settings, read at every HTTP call: retries (7 by default, minutes of backoff)
+# and the timeout of one request (120 s by default).
+MLFLOW_RETRIES_ENV, MLFLOW_TIMEOUT_ENV = (
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT",
+)
 log = logging.getLogger("scratchnet")
 
 
@@ -74,3 +84,25 @@ def wait_for_server(uri: str, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Non
         if reason is None:
             log.info("the tracking server at %s:%d answers again", host, port)
             return
+
+
+@contextlib.contextmanager
+def fail_fast(timeout_seconds: int = FAIL_FAST_TIMEOUT_SECONDS) -> Iterator[None]:
+    """MLflow's HTTP calls in the block try once, for at most `timeout_seconds`, instead of
+    retrying for minutes: a caller that can keep its data for later (`EpochLogger`) learns at
+    once that the server went away, and goes on training.
+
+    The settings are process-wide while the block runs: a heartbeat's call made meanwhile may
+    fail fast too, which its next beat retries.
+    """
+    settings = {MLFLOW_RETRIES_ENV: "0", MLFLOW_TIMEOUT_ENV: str(timeout_seconds)}
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -6,18 +6,23 @@ is what it asks of MLflow.
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from mlflow.entities import Param, Run
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.interrupts import interrupts_deferred
-from scratchnet.core.liveness import ALIVE, current_owner, parse_owner
+from scratchnet.core.liveness import ALIVE, current_owner
+from scratchnet.tracking.endings import (
+    Casualties,
+    end_casualties,
+    mark_dead_runs_failed,
+    mark_interrupted_runs_killed,
+)
 from scratchnet.tracking.names import (
     CONFIG_HASH_TAG,
     DIVERGED_TAG,
-    FAILED,
     FAILURE_TAG,
     FINISHED,
     KILLED,
@@ -35,18 +40,19 @@ from scratchnet.tracking.names import (
 from scratchnet.tracking.provenance import package_versions
 from scratchnet.tracking.reaper import judge, reap_dead_runs
 from scratchnet.tracking.store import get_or_create_experiment, resolve_uri
-from scratchnet.tracking.summary import SweepSummary, log_summary, summarize
+from scratchnet.tracking.summary import log_summary, summarize
 
 log = logging.getLogger("scratchnet.sweep")
 
 
 @dataclass(frozen=True)
 class SweepParent:
-    """An open sweep: the client on its store and its parent run."""
+    """An open sweep: the client on its store, its parent run, how long to wait for a server."""
 
     client: MlflowClient
     experiment_id: str
     run_id: str
+    server_wait: float = 0.0
 
 
 def open_experiment(
@@ -95,10 +101,12 @@ def create_parent(
 
 
 def resume_parent(client: MlflowClient, experiment_id: str, parent_id: str) -> list[str]:
-    """Reopen a sweep's parent; its children left RUNNING by the earlier attempt become FAILED,
-    unless their process is provably alive (`tracking.reaper`)."""
+    """Reopen a sweep's parent (why the earlier attempt failed is dropped); its children left
+    RUNNING by it become FAILED, unless their process is provably alive (`tracking.reaper`)."""
     runs = children(client, experiment_id, parent_id)
     dead = mark_dead_runs_failed(client, [r for r in runs if judge(r).state != ALIVE])
+    if FAILURE_TAG in client.get_run(parent_id).data.tags:
+        client.delete_tag(parent_id, FAILURE_TAG)
     client.set_tag(parent_id, OWNER_TAG, current_owner().encode())
     client.update_run(parent_id, status=RUNNING)
     return dead
@@ -210,51 +218,11 @@ def finished_twins(
             return twins
 
 
-def _end_running(client: MlflowClient, runs: Iterable[Run], status: str, why: str) -> list[str]:
-    """End every run still RUNNING with `status`, saying why in its failure tag."""
-    ended = [r.info.run_id for r in runs if r.info.status == RUNNING]
-    for run_id in ended:
-        client.set_terminated(run_id, status=status)
-        client.set_tag(run_id, FAILURE_TAG, why)
-    return ended
-
-
-def mark_dead_runs_failed(client: MlflowClient, runs: Iterable[Run]) -> list[str]:
-    """Runs still RUNNING when no job can be running any more died (e.g. SIGKILL): FAILED."""
-    return _end_running(client, runs, FAILED, "found RUNNING after its sweep ended")
-
-
-def mark_interrupted_runs_killed(client: MlflowClient, runs: Iterable[Run]) -> list[str]:
-    """Runs still RUNNING when their sweep is interrupted were stopped with it: KILLED.
-
-    A parallel launcher ends its workers when the sweep is interrupted (joblib's loky sends
-    SIGKILL), so their runs cannot close themselves; their logged epochs are kept.
-    """
-    return _end_running(client, runs, KILLED, "stopped with its sweep (interrupted)")
-
-
-def end_casualties(client: MlflowClient, runs: Sequence[Run], killed: Collection[int]) -> list[str]:
-    """End the runs left RUNNING: KILLED if the launcher killed their process (`killed` pids),
-    naming the worker that died first; FAILED otherwise."""
-    running = [r for r in runs if r.info.status == RUNNING]
-    stopped = [r for r in running if owner_pid(r) in killed]
-    died = [r for r in running if r not in stopped]
-    failed = mark_dead_runs_failed(client, died)
-    culprits = ", ".join(f"pid {owner_pid(r)} (run {r.info.run_name!r})" for r in died)
-    why = f"the sweep's launcher killed its worker when another worker died: {culprits or '?'}"
-    return failed + _end_running(client, stopped, KILLED, why)
-
-
-def owner_pid(run: Run) -> int | None:
-    """The pid of the process that ran `run`, from its owner tag."""
-    owner = parse_owner(run.data.tags.get(OWNER_TAG))
-    return owner.pid if owner else None
-
-
 def end_sweep(
-    parent: SweepParent, status: str, killed_by_launcher: Collection[int] = ()
-) -> SweepSummary:
-    """Close the sweep: children left RUNNING ended, the summary logged, the parent `status`.
+    parent: SweepParent, status: str, killed_by_launcher: Collection[int] = (), why: str = ""
+) -> Casualties:
+    """Close the sweep: children left RUNNING ended, the summary logged, the parent `status`
+    (and `why`, if given, in its failure tag); returns the children it ended.
 
     After Ctrl-C (`KILLED`) the children still RUNNING were stopped with the sweep (KILLED);
     otherwise no job can be running any more: those whose process the launcher killed (the
@@ -265,15 +233,17 @@ def end_sweep(
     with interrupts_deferred():
         runs = children(client, parent.experiment_id, parent_id)
         if status == KILLED:
-            dead = mark_interrupted_runs_killed(client, runs)
+            ended = Casualties(mark_interrupted_runs_killed(client, runs))
         else:
-            dead = end_casualties(client, runs, killed_by_launcher)
+            ended = end_casualties(client, runs, killed_by_launcher, why)
         runs = members(client, parent.experiment_id, parent_id)
         summary = summarize(client, runs, parent_id)
         log_summary(client, parent_id, summary)
+        if why:
+            client.set_tag(parent_id, FAILURE_TAG, why)
         client.set_terminated(parent_id, status=status)
-    if dead:
-        log.info("ended %d runs still RUNNING: %s", len(dead), dead)
+    if ended.ended:
+        log.info("ended %d runs still RUNNING: %s", len(ended.ended), ended.ended)
     log.info(
         "sweep done: %d finished (%d reused from earlier sweeps, %d diverged), %d failed, "
         "%d killed, %d superseded attempt(s); best final %s_acc: %s",
@@ -286,4 +256,4 @@ def end_sweep(
         summary.split,
         summary.best_final_acc,
     )
-    return summary
+    return ended
