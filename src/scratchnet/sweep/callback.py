@@ -8,7 +8,8 @@ and a bad value should be reported before the second it takes to import MLflow.
 """
 
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback as HydraCallback
 from omegaconf import DictConfig
@@ -22,6 +23,9 @@ from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.launching import mark_launcher
 from scratchnet.sweep.workers import start_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
+
+if TYPE_CHECKING:  # imports MLflow
+    from scratchnet.sweep.parent import SweepClaim
 
 EXIT_FAILURE = 1
 
@@ -39,19 +43,17 @@ class MlflowSweepCallback(HydraCallback):
         self.twins: resume.Twins | None = None  # the grid's resume lookup, for every job
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check every job, look up the FINISHED ones, start the workers (none when every job
-        is a skip), open the parent run; Abort on any failure."""
+        """Check every job, claim the sweep's lease, look up the FINISHED ones, start the
+        workers (none when every job is a skip), open the parent run; Abort on any failure."""
         try:
             with imports_settled():  # MLflow's imports, kept out of later collections
                 jobs = check_sweep(config)
-                lookup = resume.look_up(config, jobs)
-            mark_launcher()  # before any worker starts: each inherits the environment
-            if lookup is None or not lookup.every_job_finished:
-                start_workers(config)
-            if config.tracking.enabled:
+                claimed = claim_sweep(config) if config.tracking.enabled else None
+            lookup = look_up_and_start(config, jobs, claimed)
+            if claimed is not None:
                 from scratchnet.sweep.parent import open_sweep
 
-                self.parent, self.sweep_id = open_sweep(config)  # defers Ctrl-C where needed
+                self.parent, self.sweep_id = open_sweep(config, claimed)  # defers Ctrl-C
                 if config.sweep.wait:  # the lease may have waited for another launch's jobs
                     lookup = resume.look_up(config, jobs)
                 self.twins = lookup.link(self.parent) if lookup is not None else None
@@ -83,3 +85,29 @@ class MlflowSweepCallback(HydraCallback):
                 close_sweep(self.parent, FINISHED)
             except ScratchnetError as err:
                 raise Abort(one_line(err), err.exit_code) from err
+
+
+def claim_sweep(config: DictConfig) -> "SweepClaim":
+    """The sweep's lease claimed (`sweep.parent.claim_sweep`; MLflow imported only now)."""
+    from scratchnet.sweep.parent import claim_sweep as claim
+
+    return claim(config)
+
+
+def look_up_and_start(
+    config: DictConfig, jobs: Sequence[DictConfig] | None, claimed: "SweepClaim | None"
+) -> resume.Lookup | None:
+    """The resume lookup (read-only, while the lease's claim settles), then the workers unless
+    every job is a skip; the claim is withdrawn if either fails or is interrupted."""
+    try:
+        lookup = resume.look_up(config, jobs)
+        mark_launcher()  # before any worker starts: each inherits the environment
+        if lookup is None or not lookup.every_job_finished:
+            start_workers(config)
+        return lookup
+    except BaseException:
+        if claimed is not None:
+            from scratchnet.sweep.parent import withdraw_claim
+
+            withdraw_claim(claimed)
+        raise

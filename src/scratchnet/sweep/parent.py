@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig
@@ -26,7 +27,7 @@ from scratchnet.sweep.identity import (
     sweeper_params,
 )
 from scratchnet.tracking.failures import as_store_error, failure_note
-from scratchnet.tracking.lease import Lease, try_lease
+from scratchnet.tracking.lease import Lease, Pending, claim, settle, try_lease, withdraw
 from scratchnet.tracking.names import (
     PARENT_ENV,
     SWEEP_GRID_SIZE,
@@ -81,18 +82,44 @@ def definition(
     }
 
 
-def open_sweep(config: DictConfig) -> tuple[SweepParent, str]:
-    """Hold the sweep's lease, then resume the parent of its definition or create one; hand it
-    to the jobs."""
+@dataclass(frozen=True)
+class SweepClaim:
+    """A sweep whose lease is claimed, not yet settled: its experiment, id and definition."""
+
+    client: Client
+    experiment_id: str
+    sid: str
+    overrides: list[str]
+    params: Mapping[str, Any]
+    pending: Pending
+
+
+def claim_sweep(config: DictConfig) -> SweepClaim:
+    """Open the sweep's experiment and claim its lease; `open_sweep` settles the claim once
+    the launcher's read-only resume lookup is done (the settling wait overlaps it)."""
     t = config.tracking
     client, experiment_id = open_experiment(t.uri, t.experiment, t.server_wait_seconds)
     overrides = list(config.hydra.overrides.task)
     params = sweeper_params(config)
     sid = sweep_id(config.tracking.experiment, overrides, params)
-    lease = hold_lease(client, experiment_id, sid, config)  # Ctrl-C may stop a wait here
+    pending = claim(client, experiment_id, sid)
+    return SweepClaim(client, experiment_id, sid, overrides, params, pending)
+
+
+def withdraw_claim(claimed: SweepClaim) -> None:
+    """Take back a claim whose launch stops before `open_sweep`."""
+    withdraw(claimed.client, claimed.pending)
+
+
+def open_sweep(config: DictConfig, claimed: SweepClaim) -> tuple[SweepParent, str]:
+    """Hold the sweep's lease, then resume the parent of its definition or create one; hand it
+    to the jobs."""
+    client, experiment_id, sid = claimed.client, claimed.experiment_id, claimed.sid
+    lease = hold_lease(claimed, config)  # Ctrl-C may stop a wait here
     with interrupts_deferred():  # never a Ctrl-C halfway through creating the parent
         try:
-            parent = open_parent(config, client, experiment_id, sid, (overrides, params))
+            defined = (claimed.overrides, claimed.params)
+            parent = open_parent(config, client, experiment_id, sid, defined)
         except BaseException:
             lease.release()
             raise
@@ -102,12 +129,13 @@ def open_sweep(config: DictConfig) -> tuple[SweepParent, str]:
     return parent, sid
 
 
-def hold_lease(client: Client, experiment_id: str, sid: str, config: DictConfig) -> Lease:
+def hold_lease(claimed: SweepClaim, config: DictConfig) -> Lease:
     """The sweep's lease (`tracking.lease`); SweepBusy, or with `sweep.wait` a wait, while
     another live launch holds it."""
     waiting = False
-    while not isinstance(held := try_lease(client, experiment_id, sid), Lease):
-        where = f"sweep {sid} of experiment {config.tracking.experiment!r}"
+    held = settle(claimed.client, claimed.pending)
+    while not isinstance(held, Lease):
+        where = f"sweep {claimed.sid} of experiment {config.tracking.experiment!r}"
         if not config.sweep.wait:
             raise SweepBusy(
                 f"{where} is running already ({held.describe()}); "
@@ -117,6 +145,7 @@ def hold_lease(client: Client, experiment_id: str, sid: str, config: DictConfig)
             log.info("%s is running (%s): waiting for it (sweep.wait=true)", where, held.describe())
         waiting = True
         time.sleep(LEASE_POLL_SECONDS)
+        held = try_lease(claimed.client, claimed.experiment_id, claimed.sid)
     return held
 
 

@@ -8,8 +8,10 @@ older than `STALE_SECONDS`) has expired and is deleted by the next claimant. Exp
 are what both SQLite and the tracking server store, so both honour it.
 
 Two launches that claim within the same moment both see each other's claim and agree on the
-first; a claim is re-read after `SETTLE_SECONDS`, so one written that much later than its
-timestamp (a stalled process) still loses to the earlier one.
+first; the claims are read `SETTLE_SECONDS` after this one was made, so one written that much
+later than its timestamp (a stalled process) still loses to the earlier one. A launcher claims
+(`claim`) before its read-only resume lookup and settles (`settle`) after it, so the wait
+overlaps work it does anyway.
 """
 
 import contextlib
@@ -92,20 +94,46 @@ class Lease:
                 self.client.delete_experiment_tag(self.experiment_id, self.key)
 
 
-def try_lease(client: MlflowClient, experiment_id: str, sid: str) -> Lease | Claim:
-    """The lease on sweep `sid`, or the live claim that holds it (this one then withdrawn)."""
+@dataclass(frozen=True)
+class Pending:
+    """A claim written but not yet settled: its tag and when it was made."""
+
+    experiment_id: str
+    sid: str
+    key: str
+    since_ms: int
+    made: float  # time.monotonic() when written
+
+
+def claim(client: MlflowClient, experiment_id: str, sid: str) -> Pending:
+    """Write this launch's claim on sweep `sid` (`settle` then tells whether it holds)."""
     since = now_ms()
     key = f"{LEASE_TAG_PREFIX}{sid}.{uuid.uuid4().hex[:12]}"
     with interrupts_deferred():
         client.set_experiment_tag(experiment_id, key, claim_value(current_owner(), since, since))
-    lease = Lease(client, experiment_id, key, since)
-    for settle in (0.0, SETTLE_SECONDS):
-        time.sleep(settle)
-        holder = first_live_claim(client, experiment_id, sid)
-        if holder is not None and holder.key != key:
-            lease.release()
-            return holder
+    return Pending(experiment_id, sid, key, since, time.monotonic())
+
+
+def settle(client: MlflowClient, pending: Pending) -> Lease | Claim:
+    """The lease, once `SETTLE_SECONDS` have passed since the claim, if no earlier live claim
+    holds the sweep; else that claim (this one withdrawn)."""
+    time.sleep(max(0.0, pending.made + SETTLE_SECONDS - time.monotonic()))
+    lease = Lease(client, pending.experiment_id, pending.key, pending.since_ms)
+    holder = first_live_claim(client, pending.experiment_id, pending.sid)
+    if holder is not None and holder.key != pending.key:
+        lease.release()
+        return holder
     return lease.start()
+
+
+def withdraw(client: MlflowClient, pending: Pending) -> None:
+    """Take back a claim that will not be settled (its launch stopped first)."""
+    Lease(client, pending.experiment_id, pending.key, pending.since_ms).release()
+
+
+def try_lease(client: MlflowClient, experiment_id: str, sid: str) -> Lease | Claim:
+    """The lease on sweep `sid`, or the live claim that holds it (this one then withdrawn)."""
+    return settle(client, claim(client, experiment_id, sid))
 
 
 def first_live_claim(client: MlflowClient, experiment_id: str, sid: str) -> Claim | None:
