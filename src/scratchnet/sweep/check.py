@@ -4,8 +4,8 @@ All of scratchnet's use of Hydra's private API is here: the basic sweeper's job 
 the config loader's way of setting values after composing.
 """
 
+import copy
 import json
-import pickle
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -73,7 +73,7 @@ def check_sweep(config: DictConfig) -> list[DictConfig] | None:
         o.get_key_element() for o in sweep_arguments(overrides, params) if o.is_sweep_override()
     }
     train_sizes: dict[str, int] = {}
-    composed: dict[tuple[str, ...], bytes] = {}
+    composed: dict[tuple[str, ...], DictConfig] = {}
     configs = []
     for number, job_overrides in enumerate(jobs):
         try:
@@ -111,7 +111,7 @@ def compose_job(
     loader: ConfigLoader,
     config: DictConfig,
     overrides: Sequence[str],
-    composed: dict[tuple[str, ...], bytes],
+    composed: dict[tuple[str, ...], DictConfig],
 ) -> DictConfig:
     """A job's config as the launcher composes it, composing in full once per group choice.
 
@@ -126,9 +126,9 @@ def compose_job(
         return loader.load_sweep_config(config, list(overrides))  # an add or delete: in full
     values = [o for o in parsed if is_plain_value(o, loader)]
     groups = tuple(o.input_line for o in parsed if not is_plain_value(o, loader))
-    if groups not in composed:  # kept pickled: unpickling copies in a third of deepcopy's time
-        composed[groups] = pickle.dumps(loader.load_sweep_config(config, list(groups)))
-    job = pickle.loads(composed[groups])
+    if groups not in composed:
+        composed[groups] = loader.load_sweep_config(config, list(groups))
+    job = copy.deepcopy(composed[groups])
     ConfigLoaderImpl._apply_overrides_to_config(values, job)
     task = [o for o in parsed if not o.is_hydra_override()]  # as Hydra records them
     named = job.hydra.job.config.override_dirname
@@ -143,7 +143,7 @@ def compose_job(
     return job
 
 
-_SHARED: dict[str, dict[tuple[str, ...], bytes]] = {}  # per sweep: this process's bases
+_SHARED: dict[str, dict[tuple[str, ...], DictConfig]] = {}  # per sweep: this process's bases
 
 
 class SharedCompositions:
