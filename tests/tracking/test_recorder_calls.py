@@ -4,7 +4,9 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
 from scratchnet.tracking.epochs import EpochLogger
+from scratchnet.tracking.names import SWEEP_EXPERIMENT_ENV
 from scratchnet.tracking.recorder import RunRecorder, recorded_run
+from scratchnet.tracking.run import sweep_experiment_id
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import TrainResult
 
@@ -65,3 +67,21 @@ def test_the_outcome_tags_go_with_the_last_epochs(store_uri, client):
     run = client.get_run(recorder.run_id)
     assert CountingClient.calls == 2  # epoch 0 (with the params), then epoch 1 with the tags
     assert run.data.tags["diverged"] == "false" and run.data.metrics["train_acc"] == 0.2
+
+
+def test_a_sweep_job_takes_its_experiment_id_from_the_launcher_when_the_names_match(
+    monkeypatch,
+):
+    monkeypatch.setenv(SWEEP_EXPERIMENT_ENV, "7:study: a, b")
+    assert sweep_experiment_id("study: a, b") == "7"
+    assert sweep_experiment_id("another") is None  # a sweep over tracking.experiment
+    monkeypatch.delenv(SWEEP_EXPERIMENT_ENV)
+    assert sweep_experiment_id("study: a, b") is None
+
+
+def test_a_run_started_with_a_known_experiment_id_is_created_there(store_uri, client):
+    uri = resolve_uri(store_uri)
+    experiment_id = client.create_experiment("known")
+    recorder = RunRecorder.start(uri, "known", "r", {}, {}, experiment_id)
+    recorder.end("FINISHED")
+    assert client.get_run(recorder.run_id).info.experiment_id == experiment_id

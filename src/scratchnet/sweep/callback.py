@@ -69,7 +69,8 @@ class MlflowSweepCallback(HydraCallback):
         if self.parent is not None and self.sweep_id:  # even in a worker started before it
             from scratchnet.sweep.parent import hand_to_jobs
 
-            hand_to_jobs(self.parent.run_id, self.sweep_id)
+            experiment = (self.parent.experiment_id, config.tracking.experiment)
+            hand_to_jobs(self.parent.run_id, self.sweep_id, experiment)
         # In parallel workers (joblib/loky, submitit) SIGTERM must end the run KILLED too.
         if os.environ.get(PARENT_ENV):
             install_sigterm_handler()

@@ -30,6 +30,7 @@ from scratchnet.tracking.failures import as_store_error, failure_note
 from scratchnet.tracking.lease import Lease, Pending, claim, settle, try_lease, withdraw
 from scratchnet.tracking.names import (
     PARENT_ENV,
+    SWEEP_EXPERIMENT_ENV,
     SWEEP_GRID_SIZE,
     SWEEP_ID_ENV,
     SWEEP_LAUNCHER,
@@ -124,7 +125,7 @@ def open_sweep(config: DictConfig, claimed: SweepClaim) -> tuple[SweepParent, st
             lease.release()
             raise
         _LEASES[parent.run_id] = lease
-        hand_to_jobs(parent.run_id, sid)
+        hand_to_jobs(parent.run_id, sid, (experiment_id, config.tracking.experiment))
         registry.register(parent.run_id, lambda status, why: close_sweep(parent, status, why))
     return parent, sid
 
@@ -174,10 +175,12 @@ def open_parent(
     return SweepParent(client, experiment_id, parent_id, config.tracking.server_wait_seconds)
 
 
-def hand_to_jobs(parent_id: str, sid: str) -> None:
-    """Put the parent run in the environment that this process's jobs (and workers) read."""
+def hand_to_jobs(parent_id: str, sid: str, experiment: tuple[str, str]) -> None:
+    """Put the parent run, and its experiment's (id, name), in the environment that this
+    process's jobs (and workers) read."""
     os.environ[PARENT_ENV] = parent_id
     os.environ[SWEEP_ID_ENV] = sid
+    os.environ[SWEEP_EXPERIMENT_ENV] = ":".join(experiment)
 
 
 def close_sweep(parent: SweepParent, status: str, why: str = "") -> None:

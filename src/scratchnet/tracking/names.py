@@ -151,6 +151,7 @@ LEASE_TAG_PREFIX = f"{TAG_PREFIX}lease."
 # How a sweep's launching process hands its parent run to the jobs (environment variables).
 PARENT_ENV = "SCRATCHNET_SWEEP_PARENT"
 SWEEP_ID_ENV = "SCRATCHNET_SWEEP_ID"
+SWEEP_EXPERIMENT_ENV = "SCRATCHNET_SWEEP_EXPERIMENT"  # "<id>:<name>": jobs skip looking it up
 LAUNCHER_PID_ENV = "SCRATCHNET_SWEEP_LAUNCHER"  # its pid: a job elsewhere runs in a worker
 
 # MLflow's log_batch limits per call.

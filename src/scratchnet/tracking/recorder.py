@@ -106,12 +106,14 @@ class RunRecorder:
         name: str,
         params: Mapping[str, str],
         tags: Mapping[str, str],
+        experiment_id: str | None = None,
     ) -> "RunRecorder":
-        """Create the run in `experiment` (made if missing) with its tags; its masked params go
-        with its first write (`send`), or when it ends, whichever comes first."""
+        """Create the run in `experiment` (made if missing, unless its `experiment_id` is
+        known) with its tags; its masked params go with its first write (`send`), or when it
+        ends, whichever comes first."""
         with interrupts_deferred():
             client = MlflowClient(tracking_uri=uri)
-            experiment_id = get_or_create_experiment(client, uri, experiment)
+            experiment_id = experiment_id or get_or_create_experiment(client, uri, experiment)
             owned = {**tags, OWNER_TAG: current_owner().encode()}
             run = client.create_run(experiment_id, run_name=name, tags=owned)
         items = [Param(k, v) for k, v in mask_secrets(params).items()]
@@ -253,14 +255,19 @@ class RunRecorder:
 
 @contextlib.contextmanager
 def recorded_run(
-    uri: str, experiment: str, name: str, params: Mapping[str, str], tags: Mapping[str, str]
+    uri: str,
+    experiment: str,
+    name: str,
+    params: Mapping[str, str],
+    tags: Mapping[str, str],
+    experiment_id: str | None = None,
 ) -> Iterator[RunRecorder]:
     """A run that ends FINISHED, FAILED if the block raises, KILLED on Ctrl-C (or SIGTERM).
 
     MLflow's errors leave as a one-line StoreError (a full disk says "no space left").
     """
     with store_failures(uri):
-        recorder = RunRecorder.start(uri, experiment, name, params, tags)
+        recorder = RunRecorder.start(uri, experiment, name, params, tags, experiment_id)
     heartbeat = Heartbeat(recorder.beat, name="run-heartbeat").start()
     with store_failures(uri):
         try:

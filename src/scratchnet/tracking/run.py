@@ -6,6 +6,7 @@ the trainer reported sent to the store first.
 """
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ from scratchnet.tracking.names import (
     STOPPED_EARLY_TAG,
     STOPPED_EPOCH_TAG,
     STUDY_TAG,
+    SWEEP_EXPERIMENT_ENV,
 )
 from scratchnet.tracking.provenance import mask_tree, provenance_tags, slurm_job_id, source_tags
 from scratchnet.tracking.recorder import RunRecorder, recorded_run
@@ -128,7 +130,8 @@ def run(
     # Only now is the store touched (created if new): bad input leaves no trace in it.
     t = cfg.tracking
     uri = open_for_run(t.uri, t.server_wait_seconds, in_sweep=parent_run_id is not None)
-    with recorded_run(uri, t.experiment, name, params, tags) as recorder:
+    known = sweep_experiment_id(t.experiment) if parent_run_id else None
+    with recorded_run(uri, t.experiment, name, params, tags, known) as recorder:
         recorder.log_inputs(dataset_inputs(data))
         # how the run ended goes with its last epochs, in one call
         logger = EpochLogger(
@@ -140,6 +143,12 @@ def run(
             logger.flush()
         model = record_outcome(recorder, cfg, net, data, result, name)
     return RunOutcome(result, recorder.run_id, name, recorder.artifact_uri, model)
+
+
+def sweep_experiment_id(experiment: str) -> str | None:
+    """The id of `experiment` as the sweep's launcher handed it to its jobs, if it did."""
+    experiment_id, _, name = os.environ.get(SWEEP_EXPERIMENT_ENV, "").partition(":")
+    return experiment_id if experiment_id and name == experiment else None
 
 
 def record_outcome(
