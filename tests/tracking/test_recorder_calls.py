@@ -1,12 +1,17 @@
 """How a run reaches the store: its params with its first metrics, its outcome with its last."""
 
+import time
+
+from hydra import compose, initialize_config_dir
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
+from scratchnet.config import register_configs
+from scratchnet.core.paths import config_dir
 from scratchnet.tracking.epochs import EpochLogger
-from scratchnet.tracking.names import SWEEP_EXPERIMENT_ENV
+from scratchnet.tracking.names import DIVERGED_TAG, LOGGED_MODELS_TAG, SWEEP_EXPERIMENT_ENV
 from scratchnet.tracking.recorder import RunRecorder, recorded_run
-from scratchnet.tracking.run import sweep_experiment_id
+from scratchnet.tracking.run import run, sweep_experiment_id
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.training import TrainResult
 
@@ -58,15 +63,46 @@ def test_more_params_than_a_call_takes_all_arrive(store_uri, client):
     assert CountingClient.calls == 3  # 100 params + 900 metrics, 100 + 600, then 50 params
 
 
-def test_the_outcome_tags_go_with_the_last_epochs(store_uri, client):
+def test_a_run_shorter_than_the_flush_interval_sends_params_epochs_and_outcome_in_one_call(
+    store_uri, client
+):
     recorder = started(store_uri, {"a": "1"})
     logger = EpochLogger(recorder, flush_seconds=60, final_tags=lambda r: {"diverged": "false"})
+    logger.on_train_begin(None)
     logger.on_epoch_end(0, {"train_acc": 0.1})
     logger.on_epoch_end(1, {"train_acc": 0.2})
     logger.on_train_end(TrainResult(planned_epochs=1))
     run = client.get_run(recorder.run_id)
-    assert CountingClient.calls == 2  # epoch 0 (with the params), then epoch 1 with the tags
-    assert run.data.tags["diverged"] == "false" and run.data.metrics["train_acc"] == 0.2
+    assert CountingClient.calls == 1
+    assert run.data.params == {"a": "1"} and run.data.tags["diverged"] == "false"
+    assert [m.value for m in client.get_metric_history(recorder.run_id, "train_acc")] == [0.1, 0.2]
+
+
+def test_epochs_are_sent_once_the_flush_interval_has_passed(store_uri, client):
+    recorder = started(store_uri, {"a": "1"})
+    logger = EpochLogger(recorder, flush_seconds=0.05)
+    logger.on_train_begin(None)
+    logger.on_epoch_end(0, {"train_acc": 0.1})
+    assert CountingClient.calls == 0  # buffered
+    time.sleep(0.06)
+    logger.on_epoch_end(1, {"train_acc": 0.2})
+    assert CountingClient.calls == 1
+    assert len(client.get_metric_history(recorder.run_id, "train_acc")) == 2
+
+
+def test_a_logger_told_not_to_flush_at_the_end_leaves_the_last_epochs_to_its_caller(
+    store_uri, client
+):
+    recorder = started(store_uri, {"a": "1"})
+    logger = EpochLogger(recorder, flush_seconds=60, flush_at_end=False)
+    logger.on_train_begin(None)
+    logger.on_epoch_end(0, {"train_acc": 0.1})
+    logger.on_train_end(TrainResult(planned_epochs=1))
+    assert CountingClient.calls == 0
+    logger.flush(tags={"model": "m"})
+    assert CountingClient.calls == 1
+    run = client.get_run(recorder.run_id)
+    assert run.data.tags["model"] == "m" and run.data.metrics == {"train_acc": 0.1}
 
 
 def test_a_sweep_job_takes_its_experiment_id_from_the_launcher_when_the_names_match(
@@ -85,3 +121,23 @@ def test_a_run_started_with_a_known_experiment_id_is_created_there(store_uri, cl
     recorder = RunRecorder.start(uri, "known", "r", {}, {}, experiment_id)
     recorder.end("FINISHED")
     assert client.get_run(recorder.run_id).info.experiment_id == experiment_id
+
+
+def test_a_short_run_sends_its_epochs_outcome_and_model_tags_in_one_call(
+    store_uri, client, monkeypatch
+):
+    calls = []
+    real = MlflowClient.log_batch
+    monkeypatch.setattr(
+        MlflowClient, "log_batch", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+    )
+    register_configs()
+    quick = ["trainer.epochs=2", "trainer.progress=false", "tracking.flush_seconds=60"]
+    with initialize_config_dir(str(config_dir()), version_base="1.3"):
+        cfg = compose("config", overrides=[f"tracking.uri={store_uri}", *quick])
+    outcome = run(cfg)
+    found = client.get_run(outcome.run_id)
+    assert len(calls) == 1
+    assert found.info.status == "FINISHED"
+    assert found.data.tags[DIVERGED_TAG] == "false" and LOGGED_MODELS_TAG in found.data.tags
+    assert len(client.get_metric_history(outcome.run_id, "val_acc")) == 3  # epochs 0, 1, 2

@@ -133,15 +133,18 @@ def run(
     known = sweep_experiment_id(t.experiment) if parent_run_id else None
     with recorded_run(uri, t.experiment, name, params, tags, known) as recorder:
         recorder.log_inputs(dataset_inputs(data))
-        # how the run ended goes with its last epochs, in one call
-        logger = EpochLogger(
-            recorder, t.flush_seconds, t.server_wait_seconds, final_tags=outcome_tags
-        )
+        # the last epochs go with how the run ended and its model's tags, in one call
+        logger = EpochLogger(recorder, t.flush_seconds, t.server_wait_seconds, flush_at_end=False)
         try:
             result = train(net, data, **train_options(cfg), callbacks=[*callbacks, logger])
-        finally:  # whatever stops the training, the epochs it reported reach the store
+        except BaseException:  # whatever stops the training, its reported epochs are stored
             logger.flush()
-        model = record_outcome(recorder, cfg, net, data, result, name)
+            raise
+        try:
+            model = record_outcome(recorder, cfg, net, data, result, name, logger)
+        except BaseException:
+            logger.flush(tags=outcome_tags(result))
+            raise
     return RunOutcome(result, recorder.run_id, name, recorder.artifact_uri, model)
 
 
@@ -158,11 +161,13 @@ def record_outcome(
     data: Dataset,
     result: TrainResult,
     name: str,
+    logger: EpochLogger,
 ) -> str | None:
     """The run's files in one upload: resolved config, learning curves (when asked) and, unless
-    it diverged, its net as the MLflow model `model` (with its tags); the model's URI or None."""
+    it diverged, its net as the MLflow model `model`; before the upload, the logger's last
+    epochs with how the run ended and the model's tags; the model's URI or None."""
     resolved = mask_tree(OmegaConf.to_container(cfg, resolve=True))
-    tags: dict[str, object] = {}  # how the run ended went with its last epochs
+    tags: dict[str, object] = outcome_tags(result)
     logs_model = cfg.tracking.log_weights and not result.diverged and bool(result.history)
     with recorder.staged_artifacts() as folder:
         (folder / CONFIG_ARTIFACT).write_text(OmegaConf.to_yaml(resolved))
@@ -173,8 +178,7 @@ def record_outcome(
             epoch = weights_epoch(cfg, result)
             model = write_model(net, data, folder / MODEL_ARTIFACT, recorder.run_id, epoch)
             tags |= model_tags(model)
-        if tags:
-            recorder.set_tags(tags)  # before the upload, as it may fail
+        logger.flush(tags=tags)  # before the upload, as it may fail
     return model_uri(recorder.run_id) if logs_model else None
 
 
