@@ -62,6 +62,34 @@ def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFr
     return [g for g in groups if len(g)]
 
 
+def spacing(
+    width: float,
+    height: float,
+    rows: int,
+    cols: int,
+    margins: tuple[float, float, float, float],
+    gaps: tuple[float, float] = (0.0, 0.0),
+) -> dict[str, float]:
+    """`gridspec_kw` placing a rows x cols grid in a `width` x `height` area (inches), with
+    `margins` (left, right, bottom, top) and `gaps` (between columns, rows) in inches.
+
+    A fixed layout: constrained layout runs a solver over every text's extent at each draw
+    (most of a report's time), and its floating-point result varies by a pixel between draws.
+    """
+    left, right, bottom, top = margins
+    wgap, hgap = gaps
+    cell_w = (width - left - right - (cols - 1) * wgap) / cols
+    cell_h = (height - bottom - top - (rows - 1) * hgap) / rows
+    return {
+        "left": left / width,
+        "right": 1 - right / width,
+        "bottom": bottom / height,
+        "top": 1 - top / height,
+        "wspace": wgap / cell_w,
+        "hspace": hgap / cell_h,
+    }
+
+
 def diagnosed(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """`runs` as the figures need them: diagnosed (diagnosed here if they are not yet)."""
     return runs if "verdict" in runs else diagnose_runs(runs, history)
