@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
-from scratchnet.analysis.tables import diagnose_runs, selection_splits, sorted_values
+from scratchnet.analysis.tables import FACTORS, diagnose_runs, selection_splits, sorted_values
 
 MAX_CONFIGS = 48  # learning-curve cells; more would make an unreadable figure
 TRAIN, VAL, TEST = "#1f77b4", "#9467bd", "#d62728"
@@ -88,6 +89,18 @@ def spacing(
         "wspace": wgap / cell_w,
         "hspace": hgap / cell_h,
     }
+
+
+# The text columns a figure reads; the others (provenance: commit, digests, overrides, ...)
+# are left out of the frame the figures select from, which is most of the cost of a selection.
+FIGURE_TEXT = ("run_id", "name", "status", "selection", "verdict", *FACTORS)
+
+
+def figure_frame(diag: pd.DataFrame) -> pd.DataFrame:
+    """`diag` with what the figures read: the factors, the run's identity and status, and
+    every numeric column (the diagnosis)."""
+    keep = [c for c in diag.columns if c in FIGURE_TEXT or is_numeric_dtype(diag[c])]
+    return diag.loc[:, keep]
 
 
 def diagnosed(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
