@@ -5,6 +5,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
 from scratchnet.analysis.thresholds import Thresholds
 from scratchnet.report.build import build_report
 from scratchnet.report.cache import CACHE_FILE, FigureCache, frames_digest
@@ -26,7 +27,7 @@ def first(trained_store, tmp_path_factory):
     return build_report(trained_store.client, trained_store.experiment, out_dir=out, write=False)
 
 
-def rebuild(store, first, folder, thresholds=Thresholds()):
+def rebuild(store, first, folder, thresholds=DEFAULT_THRESHOLDS):
     """The report built again into a copy of the first build's folder."""
     shutil.copytree(first.out_dir, folder)
     return build_report(

@@ -13,13 +13,13 @@ from pathlib import Path
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
 from scratchnet.analysis.thresholds import Thresholds
 from scratchnet.core.paths import repo_root
-from scratchnet.core.png import png_bytes
 from scratchnet.report.cache import FigureCache, frames_digest
 from scratchnet.report.export import export_frames
 from scratchnet.report.figures import FIGURE_NAMES, FigureSpec, plan_figures
 from scratchnet.report.layout import figure_frame
 from scratchnet.report.markup import Block, render_html, render_markdown
 from scratchnet.report.remedies import REMEDY_FIGURE_NAMES, remedy_figures
+from scratchnet.report.render import draw_pngs
 from scratchnet.report.sections import document
 from scratchnet.report.study import Study, analyse
 from scratchnet.tracking.reader import load_sweep, member_runs
@@ -55,20 +55,17 @@ def default_out_dir(experiment: str, short_id: str) -> Path:
 def render_figures(
     specs: Sequence[FigureSpec], cache: FigureCache | None = None
 ) -> dict[str, bytes]:
-    """The PNG bytes of every figure that is drawn; with `cache`, a figure whose inputs are
-    unchanged since the folder's last build is read back instead."""
-    pngs = {}
-    for spec in specs:
-        if spec.draw is None:
-            continue
-        png = cache.get(spec.name) if cache is not None else None
-        if png is None:
-            png = png_bytes(spec.draw())
-            if cache is not None:
-                cache.drawn.append(spec.name)
-        if cache is not None:
-            cache.put(spec.name, png)
-        pngs[spec.name] = png
+    """The PNG bytes of every figure that is drawn (`report.render`: side by side); with
+    `cache`, a figure whose inputs are unchanged since the folder's last build is read back."""
+    shown = [s for s in specs if s.draw is not None]
+    found = {s.name: cache.get(s.name) for s in shown} if cache is not None else {}
+    missing = [s for s in shown if found.get(s.name) is None]
+    drawn = dict(zip([s.name for s in missing], draw_pngs(missing), strict=True))
+    pngs = {s.name: found.get(s.name) or drawn[s.name] for s in shown}
+    if cache is not None:
+        cache.drawn.extend(drawn)
+        for name, png in pngs.items():
+            cache.put(name, png)
     return pngs
 
 
