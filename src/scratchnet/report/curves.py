@@ -31,7 +31,7 @@ from scratchnet.report.layout import (
 
 # The grid's fixed layout, in inches: a cell per configuration, its two axes' margins
 # (left, right, bottom, top: tick labels, axis labels, the cell's title) and the gap between.
-CELL_W, CELL_H, LEGEND_H = 6.4, 2.5, 0.45
+CELL_W, CELL_H, LEGEND_H, LEGEND_ROW_H = 6.4, 2.5, 0.45, 0.2
 CELL_MARGINS, CELL_GAP = (0.55, 0.12, 0.42, 0.32), 0.62
 SPLITS = (("train", TRAIN, "-"), ("val", VAL, "-."), ("test", TEST, "--"))
 
@@ -46,10 +46,11 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
     by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
     ncols = 2 if len(groups) > 1 else 1
     nrows = max(1, math.ceil(len(groups) / ncols))
-    width, height = CELL_W * ncols, CELL_H * nrows + LEGEND_H
-    fig = Figure(figsize=(width, height))
+    legend_rows = 1 if ncols > 1 else 2  # one cell wide, six entries do not fit on a line
+    legend_h = LEGEND_H + LEGEND_ROW_H * (legend_rows - 1)
+    fig = Figure(figsize=(CELL_W * ncols, CELL_H * nrows + legend_h))
     # Subfigures take their gridspec's ratios, not its margins: the legend gets a row of its own.
-    outer = fig.add_gridspec(nrows + 1, ncols, height_ratios=[LEGEND_H] + [CELL_H] * nrows)
+    outer = fig.add_gridspec(nrows + 1, ncols, height_ratios=[legend_h] + [CELL_H] * nrows)
     inner = spacing(CELL_W, CELL_H, 1, 2, CELL_MARGINS, (CELL_GAP, 0.0))
     for k, group in enumerate(groups):
         cell = fig.add_subfigure(outer[1 + k // ncols, k % ncols])
@@ -69,9 +70,9 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
             ax.set_xlabel("epoch", fontsize=8, labelpad=1)
             ax.tick_params(labelsize=7, pad=2)
             ax.grid(alpha=0.3)
-    fig.legend(
-        handles=legend_handles(), loc="upper center", bbox_to_anchor=(0.5, 1.0), ncols=6, fontsize=8
-    )
+    handles = legend_handles()
+    ncol = -(-len(handles) // legend_rows)
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1), ncols=ncol, fontsize=8)
     return fig
 
 

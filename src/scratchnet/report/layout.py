@@ -97,8 +97,8 @@ FIGURE_TEXT = ("run_id", "name", "status", "selection", "verdict", *FACTORS)
 
 
 def figure_frame(diag: pd.DataFrame) -> pd.DataFrame:
-    """`diag` with what the figures read: the factors, the run's identity and status, and
-    every numeric column (the diagnosis)."""
+    """`diag` with what the figures (and the factor tables) read: the factors, the run's
+    identity and status, and every numeric column (the diagnosis)."""
     keep = [c for c in diag.columns if c in FIGURE_TEXT or is_numeric_dtype(diag[c])]
     return diag.loc[:, keep]
 
