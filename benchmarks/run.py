@@ -35,6 +35,7 @@ README = Path(__file__).resolve().parent / "README.md"
 TARGETS = {"book": 3.0, "torch": 0.75, "limit": 1.25, "mlflow": 0.03, "rss_mb": 350.0, "sweep": 1.8}
 TARGETS["cli_epoch"] = 1.1
 SWEEP_TARGETS = {"fixed_ms": 40.0, "wall_factor": 1.3, "wall_start_s": 3.0, "rerun_s": 5.0}
+SWEEP_TARGETS["report_s"] = 3.0
 
 
 @dataclass
@@ -263,6 +264,7 @@ def sweep_rows(args) -> list[Row]:
     fixed: dict[int, list[float]] = {1: [], 2: []}
     fixed_cpu: dict[int, list[float]] = {1: [], 2: []}
     rerun: list[float] = []
+    reports: dict[str, list[float]] = {REPORT_ROW: [], REPORT_AGAIN_ROW: []}
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.getenv("PYTHONPATH")]))
     with system.scratch_store() as tmp:
         store = Path(tmp)
@@ -290,6 +292,7 @@ def sweep_rows(args) -> list[Row]:
                 again = system.run_child(cmd, cwd=REPO)
                 if again.returncode == 0:
                     rerun.append(again.seconds)
+                time_reports(store, f"bench-sweep-{i}-{workers}", reports)
             print(f"  sweep {i + 1}/{args.sweep_reps}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     epochs = args.sweep_epochs or "the study's 100"
@@ -306,7 +309,27 @@ def sweep_rows(args) -> list[Row]:
         name = f"a job's CPU time outside train(), {w} worker{'s' * (w > 1)}"
         rows.append(Row(name, costs, "ms", FIXED_CPU_NOTE))
     rows.append(Row("finished sweep re-run (every job skipped)", rerun, "s", "1 worker asked"))
+    rows.append(Row(REPORT_ROW, reports[REPORT_ROW], "s", REPORT_NOTE))
+    rows.append(Row(REPORT_AGAIN_ROW, reports[REPORT_AGAIN_ROW], "s", REPORT_AGAIN_NOTE))
     return rows
+
+
+REPORT_ROW = "the demo report (scratchnet-report, launch to exit)"
+REPORT_AGAIN_ROW = "the demo report again (after the re-run)"
+REPORT_NOTE = "a new sweep's first report, as make demo: every figure drawn, 27 runs written back"
+REPORT_AGAIN_NOTE = "into the same folder: no figure drawn (unchanged inputs), nothing written"
+
+
+def time_reports(store: Path, experiment: str, reports: dict[str, list[float]]) -> None:
+    """`scratchnet-report` of the sweep just run (its first report, as `make demo` makes it),
+    then again into the same folder (the report after a re-run of the unchanged sweep)."""
+    cmd = system.report(store, experiment, store / "reports" / experiment)
+    for row in (REPORT_ROW, REPORT_AGAIN_ROW):
+        child = system.run_child(cmd, cwd=REPO)
+        if child.returncode != 0:
+            print(f"report failed ({child.returncode}):\n{child.stderr_tail}")
+            return
+        reports[row].append(child.seconds)
 
 
 JOB_TIMER = "benchmarks.jobtimer.JobTimer"
@@ -461,6 +484,13 @@ def sweep_verdicts(rows: dict[str, Row]) -> list[str]:
             f"- sweep throughput, 2 workers vs 1: {gain:.2f}x (target >= {TARGETS['sweep']}x): "
             + verdict(gain, TARGETS["sweep"], at_most=False)
         )
+    for name in (REPORT_ROW, REPORT_AGAIN_ROW):
+        r = rows.get(name)
+        if r and r.values:
+            out.append(
+                f"- {name}: {r.median:.2f} s (target <= {t['report_s']:.0f} s): "
+                + verdict(r.median, t["report_s"])
+            )
     again = rows.get("finished sweep re-run (every job skipped)")
     if again and again.values:
         out.append(
@@ -523,7 +553,11 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   params, tags, every metric flush, artifacts and ending (warm jobs only: a process's first
   job pays its imports). Targets: fixed cost median <= 40 ms; each sweep's wall <= 1.3 x
   (sum of its jobs' train() / workers) + 3 s; 2 workers >= 1.8x the throughput of 1; the
-  1-worker sweep run again (every job FINISHED, so skipped) <= 5 s. The MNIST
+  1-worker sweep run again (every job FINISHED, so skipped) <= 5 s. After each 1-worker sweep
+  and its re-run, `scratchnet-report --experiment <that sweep's>` from a fresh process, as
+  `make demo` runs it (every figure drawn, 27 diagnoses written back), then again into the same
+  folder (what the report after a re-run costs: no figure drawn, nothing written); target for
+  the demo report <= 3 s. The MNIST
   `scratchnet-train` epoch's marginal cost, (11 epochs - 1 epoch) / 10 from fresh
   processes, must be <= 1.1x `train()`'s epoch in the same run.
 

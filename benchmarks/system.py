@@ -16,6 +16,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 TRAIN = str(BIN / "scratchnet-train")
+REPORT = str(BIN / "scratchnet-report")
 MARKER = b"test_acc="  # the progress bar's postfix, first shown once epoch 0 is evaluated
 
 # One MNIST run through the library alone: load, train one epoch, evaluate (no MLflow).
@@ -92,6 +93,17 @@ def sweep(store: Path, workers: int, extra: list[str]) -> list[str]:
         f"hydra.sweep.dir={store / 'multirun'}",
         "trainer.progress=false",
         *extra,
+    ]
+
+
+def report(store: Path, experiment: str, out: Path) -> list[str]:
+    """`scratchnet-report` of `experiment`'s latest sweep, writing back, into `out`."""
+    return [
+        REPORT,
+        "--experiment",
+        experiment,
+        f"--tracking-uri=sqlite:///{store / 'mlflow.db'}",
+        f"--out={out}",
     ]
 
 

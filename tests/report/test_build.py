@@ -31,7 +31,7 @@ def text(built, name: str) -> str:
 
 def test_report_writes_html_markdown_and_the_figures(built):
     names = sorted(p.name for p in built.first.out_dir.iterdir())
-    assert names == sorted(["report.html", "report.md", *PNGS])
+    assert names == sorted([".figure-inputs.json", "report.html", "report.md", *PNGS])
 
 
 def test_rebuilding_from_the_same_store_gives_identical_bytes(built):

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.image import AxesImage
 
 from scratchnet.analysis import diagnose_runs
@@ -123,3 +124,13 @@ def test_the_run_artifact_figure_takes_a_sweeps_history_frame_too():
     assert len(learning_curve_figure(one).get_axes()[0].get_lines()) == 3
     records = one.drop(columns="run_id").to_dict("records")  # the trainer's list of epochs
     assert len(learning_curve_figure(records).get_axes()[0].get_lines()) == 3
+
+
+def test_figures_drawn_side_by_side_are_the_bytes_drawn_one_by_one():
+    from scratchnet.report.render import cores, draw_one_here, draw_pngs
+
+    if cores() < 2:
+        pytest.skip("one core: the figures are drawn one by one")
+    diag, history = sweep({"lr": [0.1, 1], "hidden_size": [10, 100]})
+    specs = [s for s in plan_figures(diag, history) if s.draw is not None][:3]
+    assert draw_pngs(specs) == [draw_one_here(s) for s in specs]

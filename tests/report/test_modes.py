@@ -52,6 +52,7 @@ def test_a_one_run_report_shows_curves_diagnosis_and_provenance(trained_store, t
         assert heading in md
     assert "| choices made on | validation |" in md and "| dataset digest (SHA-256) |" in md
     assert sorted(p.name for p in out.iterdir()) == [
+        ".figure-inputs.json",
         "learning_curves.png",
         "report.html",
         "report.md",

@@ -13,11 +13,13 @@ from pathlib import Path
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
 from scratchnet.analysis.thresholds import Thresholds
 from scratchnet.core.paths import repo_root
-from scratchnet.core.png import png_bytes
+from scratchnet.report.cache import FigureCache, frames_digest
 from scratchnet.report.export import export_frames
 from scratchnet.report.figures import FIGURE_NAMES, FigureSpec, plan_figures
+from scratchnet.report.layout import figure_frame
 from scratchnet.report.markup import Block, render_html, render_markdown
 from scratchnet.report.remedies import REMEDY_FIGURE_NAMES, remedy_figures
+from scratchnet.report.render import draw_pngs
 from scratchnet.report.sections import document
 from scratchnet.report.study import Study, analyse
 from scratchnet.tracking.reader import load_sweep, member_runs
@@ -37,6 +39,7 @@ class Report:
     runs_updated: int
     logged: bool
     exported: tuple[Path, ...] = ()
+    drawn: tuple[str, ...] = ()  # the figures drawn; the others were unchanged (`report.cache`)
 
 
 def slug(text: str) -> str:
@@ -49,9 +52,26 @@ def default_out_dir(experiment: str, short_id: str) -> Path:
     return repo_root() / "reports" / slug(experiment) / short_id
 
 
-def render_figures(specs: Sequence[FigureSpec]) -> dict[str, bytes]:
-    """The PNG bytes of every figure that is drawn."""
-    return {s.name: png_bytes(s.draw()) for s in specs if s.draw is not None}
+def render_figures(
+    specs: Sequence[FigureSpec], cache: FigureCache | None = None
+) -> dict[str, bytes]:
+    """The PNG bytes of every figure that is drawn (`report.render`: side by side); with
+    `cache`, a figure whose inputs are unchanged since the folder's last build is read back."""
+    shown = [s for s in specs if s.draw is not None]
+    found = {s.name: cache.get(s.name) for s in shown} if cache is not None else {}
+    missing = [s for s in shown if found.get(s.name) is None]
+    drawn = dict(zip([s.name for s in missing], draw_pngs(missing), strict=True))
+    pngs = {s.name: found.get(s.name) or drawn[s.name] for s in shown}
+    if cache is not None:
+        cache.drawn.extend(drawn)
+        for name, png in pngs.items():
+            cache.put(name, png)
+    return pngs
+
+
+def figure_cache(study: Study, out_dir: Path) -> FigureCache:
+    """The figure cache of the report folder, keyed by what the study's figures read."""
+    return FigureCache(out_dir, frames_digest([figure_frame(study.diag), study.history]))
 
 
 def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
@@ -77,10 +97,10 @@ def page_files(blocks: Sequence[Block], pngs: dict[str, bytes], title: str) -> d
     return files
 
 
-def sweep_files(study: Study) -> dict[str, bytes]:
+def sweep_files(study: Study, cache: FigureCache | None = None) -> dict[str, bytes]:
     """The sweep report's files."""
     specs = plan_figures(study.diag, study.history)
-    pngs = render_figures([*specs, *remedy_figures(study.diag)])
+    pngs = render_figures([*specs, *remedy_figures(study.diag)], cache)
     s = study.sweep
     title = f"Overfitting report: {s.experiment} ({s.short_id})"
     return page_files(document(study, specs, pngs), pngs, title)
@@ -93,10 +113,14 @@ def publish(
     out_dir: Path,
     write: bool,
     export: Path | None = None,
+    cache: FigureCache | None = None,
 ) -> Report:
-    """Write the files (and the export); with `write`, the diagnoses and the report go back
-    into the store (the report under `report/` of the sweep's parent, or of the run)."""
+    """Write the files (and the export, the figures' keys); with `write`, the diagnoses and the
+    report go back into the store (the report under `report/` of the sweep's parent, or of the
+    run)."""
     paths = write_files(out_dir, files)
+    if cache is not None:
+        cache.save()
     exported = export_frames(study, export) if export is not None else ()
     updated = 0
     if write:
@@ -107,7 +131,8 @@ def publish(
             current = [client.get_run(s.run_id)]
         updated = write_back(client, study.every, current)
         log_report(client, s.run_id, paths)
-    return Report(out_dir, paths, study.sweep.run_id, updated, write, exported)
+    drawn = tuple(cache.drawn) if cache is not None else ()
+    return Report(out_dir, paths, study.sweep.run_id, updated, write, exported, drawn)
 
 
 def build_report(
@@ -131,4 +156,7 @@ def build_report(
     say(f"read {len(data.runs)} runs, {len(data.history)} epochs of sweep {data.sweep.short_id}")
     study = analyse(data, thresholds)
     out_dir = out_dir or default_out_dir(data.sweep.experiment, data.sweep.short_id)
-    return publish(client, study, sweep_files(study), out_dir, write, export)
+    cache = figure_cache(study, out_dir)
+    files = sweep_files(study, cache)
+    say(f"drew {len(cache.drawn)} figures ({len(cache.entries) - len(cache.drawn)} unchanged)")
+    return publish(client, study, files, out_dir, write, export, cache)

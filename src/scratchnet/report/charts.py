@@ -19,7 +19,14 @@ from scratchnet.analysis.tables import (
     usable,
     varied_factors,
 )
-from scratchnet.report.layout import PALETTE, chosen_on, configurations, metric_label, select
+from scratchnet.report.layout import (
+    PALETTE,
+    chosen_on,
+    configurations,
+    metric_label,
+    select,
+    spacing,
+)
 
 
 def masked_grid(
@@ -41,9 +48,10 @@ def heatmaps(diag: pd.DataFrame) -> Figure:
     batches = sorted_values(diag["batch_size"])
     lrs, hiddens = sorted_values(diag["lr"]), sorted_values(diag["hidden_size"])
     width = 2 * (1.2 + 0.75 * len(lrs)) + 1.2
-    fig = Figure(figsize=(width, (0.9 + 0.45 * len(hiddens)) * len(batches) + 0.6))
-    fig.set_layout_engine("constrained")
-    axes = fig.subplots(len(batches), 2, squeeze=False)
+    height = (0.9 + 0.45 * len(hiddens)) * len(batches) + 0.6
+    fig = Figure(figsize=(width, height))
+    grid = spacing(width, height, len(batches), 2, HEATMAP_MARGINS, HEATMAP_GAPS)
+    axes = fig.subplots(len(batches), 2, squeeze=False, gridspec_kw=grid)
     panels = (
         ("best_acc", f"{chosen_on(diag)} acc (best epoch)", "viridis"),
         ("gap_acc_final", "gap", "magma_r"),
@@ -66,6 +74,12 @@ def heatmaps(diag: pd.DataFrame) -> Figure:
             ax.set_title(f"{label}, batch size {format_value('batch_size', bs)}", fontsize=9)
             fig.colorbar(image, ax=ax, shrink=0.9)
     return fig
+
+
+# Fixed layouts, in inches (`spacing`): the heatmaps' margins (left, right, bottom, top) and
+# gaps (a colorbar's labels and the next panel's axis labels; a title), the effect figures'.
+HEATMAP_MARGINS, HEATMAP_GAPS = (0.7, 0.45, 0.45, 0.3), (1.05, 0.65)
+EFFECT_MARGINS, EFFECT_GAP = (0.75, 0.15, 0.55, 0.15), 0.85
 
 
 def fig_cmap(name: str) -> Colormap:
@@ -114,7 +128,7 @@ def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> Fi
     others = [f for f in varied_factors(diag) if f != factor]
     xs = sorted_values(diag[factor])
     lines = configurations(diag, others)
-    fig = Figure(figsize=(4.2 * len(metrics), 3.6), layout="constrained")
+    fig = Figure(figsize=(4.2 * len(metrics), 3.6))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     handles: list[Line2D] = []
     crossed = False
@@ -136,8 +150,17 @@ def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> Fi
     if crossed:
         cross = Line2D([], [], color="black", marker="x", ls="none", ms=7, label="all diverged")
         handles.append(cross)
+    legend = 0.0
     if handles:
-        fig.legend(handles=handles, loc="outside right upper", fontsize=7)
+        box = fig.legend(handles=handles, loc="upper right", fontsize=7, borderaxespad=0.3)
+        legend = box.get_window_extent().width / fig.dpi + 0.1  # measured once, not solved
+    width, height = fig.get_size_inches()
+    left, right, bottom, top = EFFECT_MARGINS
+    fig.subplots_adjust(
+        **spacing(
+            width, height, 1, len(metrics), (left, right + legend, bottom, top), (EFFECT_GAP, 0)
+        )
+    )
     return fig
 
 

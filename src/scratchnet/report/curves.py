@@ -26,8 +26,13 @@ from scratchnet.report.layout import (
     VAL,
     configurations,
     diagnosed,
+    spacing,
 )
 
+# The grid's fixed layout, in inches: a cell per configuration, its two axes' margins
+# (left, right, bottom, top: tick labels, axis labels, the cell's title) and the gap between.
+CELL_W, CELL_H, LEGEND_H, LEGEND_ROW_H = 6.4, 2.5, 0.45, 0.2
+CELL_MARGINS, CELL_GAP = (0.55, 0.12, 0.42, 0.32), 0.62
 SPLITS = (("train", TRAIN, "-"), ("val", VAL, "-."), ("test", TEST, "--"))
 
 
@@ -41,10 +46,15 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
     by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
     ncols = 2 if len(groups) > 1 else 1
     nrows = max(1, math.ceil(len(groups) / ncols))
-    fig = Figure(figsize=(6.4 * ncols, 2.5 * nrows + 0.7), layout="constrained")
-    cells = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False).ravel())
-    for cell, group in zip(cells, groups, strict=False):
-        ax_acc, ax_loss = cell.subplots(1, 2)
+    legend_rows = 1 if ncols > 1 else 2  # one cell wide, six entries do not fit on a line
+    legend_h = LEGEND_H + LEGEND_ROW_H * (legend_rows - 1)
+    fig = Figure(figsize=(CELL_W * ncols, CELL_H * nrows + legend_h))
+    # Subfigures take their gridspec's ratios, not its margins: the legend gets a row of its own.
+    outer = fig.add_gridspec(nrows + 1, ncols, height_ratios=[legend_h] + [CELL_H] * nrows)
+    inner = spacing(CELL_W, CELL_H, 1, 2, CELL_MARGINS, (CELL_GAP, 0.0))
+    for k, group in enumerate(groups):
+        cell = fig.add_subfigure(outer[1 + k // ncols, k % ncols])
+        ax_acc, ax_loss = cell.subplots(1, 2, gridspec_kw=inner)
         seeds = group["seed"].nunique()
         if seeds > 1:
             draw_seeds(ax_acc, ax_loss, group, by_run)
@@ -56,13 +66,13 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
         for ax, label in ((ax_acc, "accuracy"), (ax_loss, "loss")):
             ax.set_xlim(-0.02 * last, 1.02 * last)
             ax.ticklabel_format(axis="y", useOffset=False)
-            ax.set_ylabel(label, fontsize=8)
-            ax.set_xlabel("epoch", fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_ylabel(label, fontsize=8, labelpad=2)
+            ax.set_xlabel("epoch", fontsize=8, labelpad=1)
+            ax.tick_params(labelsize=7, pad=2)
             ax.grid(alpha=0.3)
-    for cell in cells[len(groups) :]:
-        cell.set_visible(False)
-    fig.legend(handles=legend_handles(), loc="outside upper center", ncols=6, fontsize=8)
+    handles = legend_handles()
+    ncol = -(-len(handles) // legend_rows)
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1), ncols=ncol, fontsize=8)
     return fig
 
 

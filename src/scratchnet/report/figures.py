@@ -15,7 +15,7 @@ from scratchnet.analysis.levels import is_binned
 from scratchnet.analysis.tables import factor_label, format_value, sorted_values, varied_factors
 from scratchnet.report.charts import effect_figure, heatmaps
 from scratchnet.report.curves import learning_curve_grid
-from scratchnet.report.layout import MAX_CONFIGS, chosen_on, configurations
+from scratchnet.report.layout import MAX_CONFIGS, chosen_on, configurations, figure_frame
 from scratchnet.report.parallel import importance_figure, parallel_coordinates
 
 FIGURE_NAMES = (
@@ -42,6 +42,7 @@ class FigureSpec:
 
 def plan_figures(diag: pd.DataFrame, history: pd.DataFrame) -> list[FigureSpec]:
     """The report's figures in order; the ones the sweep cannot support carry a note."""
+    diag = figure_frame(diag)
     varied = varied_factors(diag)
     searched = [f for f in varied if is_binned(diag, f)]
     charts = [heatmap_spec(diag, varied), *effect_specs(diag, varied)]

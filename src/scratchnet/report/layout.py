@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
-from scratchnet.analysis.tables import diagnose_runs, selection_splits, sorted_values
+from scratchnet.analysis.tables import FACTORS, diagnose_runs, selection_splits, sorted_values
 
 MAX_CONFIGS = 48  # learning-curve cells; more would make an unreadable figure
 TRAIN, VAL, TEST = "#1f77b4", "#9467bd", "#d62728"
@@ -60,6 +61,46 @@ def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFr
     for factor in factors:
         groups = [select(g, factor, v) for g in groups for v in sorted_values(g[factor])]
     return [g for g in groups if len(g)]
+
+
+def spacing(
+    width: float,
+    height: float,
+    rows: int,
+    cols: int,
+    margins: tuple[float, float, float, float],
+    gaps: tuple[float, float] = (0.0, 0.0),
+) -> dict[str, float]:
+    """`gridspec_kw` placing a rows x cols grid in a `width` x `height` area (inches), with
+    `margins` (left, right, bottom, top) and `gaps` (between columns, rows) in inches.
+
+    A fixed layout: constrained layout runs a solver over every text's extent at each draw
+    (most of a report's time), and its floating-point result varies by a pixel between draws.
+    """
+    left, right, bottom, top = margins
+    wgap, hgap = gaps
+    cell_w = (width - left - right - (cols - 1) * wgap) / cols
+    cell_h = (height - bottom - top - (rows - 1) * hgap) / rows
+    return {
+        "left": left / width,
+        "right": 1 - right / width,
+        "bottom": bottom / height,
+        "top": 1 - top / height,
+        "wspace": wgap / cell_w,
+        "hspace": hgap / cell_h,
+    }
+
+
+# The text columns a figure reads; the others (provenance: commit, digests, overrides, ...)
+# are left out of the frame the figures select from, which is most of the cost of a selection.
+FIGURE_TEXT = ("run_id", "name", "status", "selection", "verdict", *FACTORS)
+
+
+def figure_frame(diag: pd.DataFrame) -> pd.DataFrame:
+    """`diag` with what the figures (and the factor tables) read: the factors, the run's
+    identity and status, and every numeric column (the diagnosis)."""
+    keep = [c for c in diag.columns if c in FIGURE_TEXT or is_numeric_dtype(diag[c])]
+    return diag.loc[:, keep]
 
 
 def diagnosed(runs: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from scratchnet.analysis.tables import FACTOR_LABELS, LEVERS, format_value
 from scratchnet.report.cells import fmt
 from scratchnet.report.charts import effect_figure
 from scratchnet.report.figures import FigureSpec
-from scratchnet.report.layout import chosen_on
+from scratchnet.report.layout import chosen_on, figure_frame
 from scratchnet.report.markup import Block, Bullets, Heading, Image, Para, Table
 
 REMEDY_FIGURE_NAMES = tuple(f"remedy_{lever}" for lever in LEVERS)
@@ -27,6 +27,7 @@ REMEDY_FIGURE_NAMES = tuple(f"remedy_{lever}" for lever in LEVERS)
 
 def remedy_figures(diag: pd.DataFrame) -> list[FigureSpec]:
     """One figure per varied lever: the three outcomes against its values."""
+    frame = figure_frame(diag)
     return [
         FigureSpec(
             f"remedy_{lever}",
@@ -35,7 +36,7 @@ def remedy_figures(diag: pd.DataFrame) -> list[FigureSpec]:
             "accuracy and the test accuracy at the best epoch; means over seeds with min-max "
             "bars, from runs that finished without diverging; one line per value of the "
             "other varied factors.",
-            lambda lever=lever: effect_figure(diag, lever, REMEDY_OUTCOMES),
+            lambda lever=lever: effect_figure(frame, lever, REMEDY_OUTCOMES),
         )
         for lever in varied_levers(diag)
     ]

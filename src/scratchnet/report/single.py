@@ -16,10 +16,12 @@ from scratchnet.report.build import (
     Say,
     build_report,
     default_out_dir,
+    figure_cache,
     page_files,
     publish,
     render_figures,
 )
+from scratchnet.report.cache import FigureCache
 from scratchnet.report.cells import MISSING, fmt, utc
 from scratchnet.report.curves import learning_curve_grid
 from scratchnet.report.figures import FigureSpec
@@ -99,7 +101,7 @@ def run_blocks(study: Study, pngs: dict[str, bytes], spec: FigureSpec) -> list[B
     return blocks + definition_blocks(study.thresholds) + environment_blocks(diag)
 
 
-def run_files(study: Study) -> dict[str, bytes]:
+def run_files(study: Study, cache: FigureCache | None = None) -> dict[str, bytes]:
     """The one-run report's files."""
     has_epochs = bool((study.diag["epochs_logged"] > 0).any())
     spec = FigureSpec(
@@ -109,7 +111,7 @@ def run_files(study: Study) -> dict[str, bytes]:
         "dotted green: best epoch; dash-dot orange: onset of overfitting.",
         (lambda: learning_curve_grid(study.diag, study.history)) if has_epochs else None,
     )
-    pngs = render_figures([spec])
+    pngs = render_figures([spec], cache)
     title = f"Run report: {study.sweep.experiment} / {study.sweep.name}"
     return page_files(run_blocks(study, pngs, spec), pngs, title)
 
@@ -127,7 +129,8 @@ def build_run_report(
     study = analyse(data, thresholds, is_sweep=False)
     s = study.sweep
     out_dir = out_dir or default_out_dir(s.experiment, f"run-{s.short_id}")
-    return publish(client, study, run_files(study), out_dir, write, export)
+    cache = figure_cache(study, out_dir)
+    return publish(client, study, run_files(study, cache), out_dir, write, export, cache)
 
 
 def build_experiment_report(

@@ -1,0 +1,48 @@
+"""The report's figures drawn side by side, one forked process per core.
+
+Drawing is pure Python in matplotlib (one core each), and the figures are independent: forked
+processes inherit the frames and the drawing functions as they are (nothing is pickled but
+the PNG bytes coming back), and give the same bytes as drawing them here. The figures are
+handed out in the report's order, the learning-curve grid (the largest) first.
+"""
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from scratchnet.core.png import png_bytes
+from scratchnet.report.figures import FigureSpec
+
+_PENDING: list[FigureSpec] = []  # what the forked workers draw, by index
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def draw_one(index: int) -> bytes:
+    """In a worker: the PNG of the pending figure `index`."""
+    return draw_one_here(_PENDING[index])
+
+
+def draw_pngs(specs: Sequence[FigureSpec]) -> list[bytes]:
+    """The PNGs of `specs` (all drawn), in parallel where there are cores and fork."""
+    workers = min(len(specs), cores())
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [draw_one_here(spec) for spec in specs]
+    global _PENDING
+    _PENDING = list(specs)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(pool.map(draw_one, range(len(specs))))
+    finally:
+        _PENDING = []
+
+
+def draw_one_here(spec: FigureSpec) -> bytes:
+    """The PNG of `spec`, drawn in this process."""
+    assert spec.draw is not None
+    return png_bytes(spec.draw())
