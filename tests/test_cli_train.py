@@ -80,15 +80,12 @@ def test_same_config_and_seed_give_identical_metrics(tmp_path, store_uri, client
 
 @pytest.mark.parametrize(
     ("override", "named"),
+    # trainer.lr=-1 and =abc, trainer.batch_size=0, data=nope, trainer.lrr=0.1: in
+    # tests/faults/test_bad_config.py, which asserts the same and what is allowed
     [
-        ("trainer.lr=-1", "trainer.lr=-1.0"),
-        ("trainer.lr=abc", "trainer.lr=abc"),
-        ("trainer.batch_size=0", "trainer.batch_size=0"),
         ("model.hidden_size=0", "model.hidden_size=0"),
-        ("data=nope", "data/nope"),
         ("data.train_size=10000000", "data.train_size=10000000"),
         ("trainer.batch_size=2000", "trainer.batch_size=2000"),
-        ("trainer.lrr=0.1", "trainer.lrr"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_run(tmp_path, store_uri, client, override, named):
