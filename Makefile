@@ -4,9 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
-# whole modules to a worker: a module-scoped fixture (a sweep, a server) is then made once;
-# the longest modules first (tests/schedule.py), not xdist's order by number of tests
-PYTEST_DIST ?= loadscope --no-loadscope-reorder
+# whole modules to a worker: a module-scoped fixture (a sweep, a server) is then made once
+PYTEST_DIST ?= loadscope
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 5000
 STORE_DIR ?= $(CURDIR)/mlruns

@@ -7,7 +7,6 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from harness import new_store
-from schedule import start_rank
 
 # A suite started in the background (`nohup make test &`) inherits SIGINT ignored, and so
 # would every command it starts: the Ctrl-C tests need it delivered. A handled signal is reset
@@ -25,8 +24,3 @@ def store_uri(tmp_path: Path) -> str:
 @pytest.fixture
 def client(store_uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=store_uri)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest modules first (tests/schedule.py); a module's own tests keep their order."""
-    items.sort(key=lambda item: start_rank(item.path))
