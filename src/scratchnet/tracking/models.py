@@ -50,6 +50,7 @@ from scratchnet.tracking.names import (
     PROBABILITIES_PARAM,
     PROBABILITY_COLUMN,
 )
+from scratchnet.tracking.pins import pins_mapped
 from scratchnet.tracking.store import StoreError, open_client, store_errors
 
 EXAMPLE_ROWS = 3  # test images in the input example
@@ -115,9 +116,11 @@ def no_download_bar() -> Iterator[None]:
 
 def save_model(net: TwoLayerNet, data: Dataset, folder: Path) -> Path:
     """Write the net as a pyfunc model folder (`folder` must not exist yet); returns it."""
+    pins = requirements()
     with (
         tempfile.TemporaryDirectory(prefix="scratchnet-net-") as tmp,
         quiet("mlflow.pyfunc"),  # its INFO line that it checks the example against the signature
+        pins_mapped(pins),  # MLflow checks the pins without scanning every distribution
     ):
         net_file = netmodel.write_net(net, Path(tmp) / MODEL_NET_FILE)  # copied into the model
         mlflow.pyfunc.save_model(
@@ -126,7 +129,7 @@ def save_model(net: TwoLayerNet, data: Dataset, folder: Path) -> Path:
             data_path=str(net_file),
             signature=signature(net),
             input_example=np.ascontiguousarray(data.x_test[:EXAMPLE_ROWS], dtype=net.dtype),
-            pip_requirements=requirements(),
+            pip_requirements=pins,
             metadata=metadata(net, data),
         )
     return folder
