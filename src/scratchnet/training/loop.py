@@ -75,6 +75,7 @@ class _Loop:
 
     def steps(self, epoch: int, batches: list[np.ndarray]) -> None:
         """The updates of one epoch, each announced to the batch listeners first."""
+        self.stepper.plan(batches)
         for rows in batches:
             if self.listeners:
                 for cb in self.listeners:
@@ -162,6 +163,7 @@ class _Loop:
         with (
             np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
             closing(self.evaluation),
+            closing(self.stepper),
             blas_threads(1 if overlap else None),
         ):
             if overlap:
@@ -204,7 +206,8 @@ def _engine(
         return ReferenceStepper(net, data, *stepper_args), reference
     block_rows = min(chunk_size, EVAL_BLOCK_ROWS)
     evaluation = BlockEvaluator(net, data, threads, block_rows, snapshot=overlap)
-    return FastStepper(net, data, *stepper_args), evaluation
+    # the batches are made ahead on the spare core that the overlapped evaluation shares
+    return FastStepper(net, data, *stepper_args, prefetch=overlap), evaluation
 
 
 def train(
