@@ -6,7 +6,8 @@ and scaled per batch) and evaluates in blocks over threads; with one-hot labels,
 reference path (`reference_step`, `TwoLayerNet.evaluate`). Both run every lever the same
 way: the optimizer (made fresh for each run, so its state is the run's alone), the net's
 weight decay and its dropout. When there is a spare core, epoch e is
-evaluated on a copy of its weights while epoch e + 1 trains. Every block is computed the same
+evaluated on a copy of its weights while epoch e + 1 trains, and the same core gathers the
+next batches ahead (`scratchnet.training.prefetch`). Every block is computed the same
 way whoever takes it, so the metrics are bit-identical for any thread count.
 """
 
