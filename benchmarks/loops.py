@@ -251,7 +251,8 @@ def sklearn_epochs(data: Dataset, seed: int = 0) -> Epochs:
 def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
     """The trainer's two phases alone, as `train` runs them: the updates, or the evaluation.
 
-    Uses the same stepper, evaluator and thread settings as `scratchnet.training.train`.
+    Uses the same stepper, evaluator and thread settings as `scratchnet.training.train`
+    (the updates' batches gathered ahead on the spare core, as when train() overlaps).
     """
     from scratchnet.nn import SGD
     from scratchnet.training import batch_indices, make_plan
@@ -265,8 +266,9 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
     from scratchnet.training.steps import FastStepper
 
     net = initial_net(data, seed)
-    stepper = FastStepper(net, data, SGD(LR))
-    evaluator = BlockEvaluator(net, data, default_eval_threads(), EVAL_BLOCK_ROWS, snapshot=False)
+    threads = default_eval_threads()
+    stepper = FastStepper(net, data, SGD(LR), prefetch=threads > 1)
+    evaluator = BlockEvaluator(net, data, threads, EVAL_BLOCK_ROWS, snapshot=False)
     rng = np.random.default_rng(seed)
     plan = make_plan(data.train_size, BATCH, epochs=1)
     yield
@@ -275,6 +277,7 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
             if phase == "steps":
                 _, batches = next(batch_indices(plan, "with_replacement", rng))
                 with blas_threads(STEP_BLAS_THREADS):
+                    stepper.plan(batches)
                     for idx in batches:
                         stepper.step(idx)
             else:
@@ -284,3 +287,4 @@ def scratchnet_phase_epochs(data: Dataset, phase: str, seed: int = 0) -> Epochs:
             yield
     finally:
         evaluator.close()
+        stepper.close()

@@ -124,7 +124,7 @@ def epoch_rows(data, args, pool: ThreadPoolExecutor) -> tuple[list[Row], dict]:
         "PyTorch, default threads": f"torch {torch_version}, default intra-op threads",
         "PyTorch, 1 thread": f"torch {torch_version}, set_num_threads(1)",
         "scikit-learn MLPClassifier": "partial_fit: training only, no evaluation",
-        "scratchnet updates only": "train()'s updates (Workspace.step), no evaluation",
+        "scratchnet updates only": "train()'s updates (FastStepper, prefetched), no evaluation",
         "scratchnet evaluation only": "train()'s evaluation: loss+accuracy, train+test",
         "matmul limit, 1 thread": "the epoch's products alone",
         "matmul limit, BLAS default": "the epoch's products alone",
@@ -516,7 +516,8 @@ MNIST is read from `../shared/data/mnist`; without it the run stops with a messa
   and divided by the epochs: `train` evaluates epoch e while epoch e + 1 trains, so no
   instant between epochs splits their work, and a run's set-up and epoch-0 evaluation are
   counted in (an upper bound). The `updates only` and `evaluation only` rows time its two
-  phases apart, one after the other.
+  phases apart, one after the other (the updates with their batches gathered ahead on the
+  spare core, as `train` does when it overlaps).
 - **The book's loop** is the chapter's code re-implemented here as the baseline: float64
   weights, `np.random.choice`, one-hot labels, the batch loss recomputed by a second forward
   pass after each update, full-set accuracy (not loss) each epoch.

@@ -32,11 +32,13 @@ class RowReader:
     def __len__(self) -> int:
         return len(self.pixels)
 
-    def take(self, rows: NDArray, out: NDArray) -> NDArray:
-        """Features of `pixels[rows]` (an index array), written into `out`."""
+    def take(self, rows: NDArray, out: NDArray, staging: NDArray | None = None) -> NDArray:
+        """Features of `pixels[rows]` (an index array), written into `out` (the gathered
+        pixels go through `staging` when given: a caller on another thread brings its own)."""
         if self.direct:
             return np.take(self.pixels, rows, axis=0, out=out)
-        staged = np.take(self.pixels, rows, axis=0, out=self._staged(out.shape))
+        staging = self._staged(out.shape) if staging is None else staging
+        staged = np.take(self.pixels, rows, axis=0, out=staging)
         return scale_pixels(staged, self.scale, out)
 
     def slice(self, start: int, stop: int, out: NDArray) -> NDArray:

@@ -29,6 +29,7 @@ place, so `net.predict` and friends see every step. The output layer is kept tra
 faster.
 """
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,7 +70,15 @@ def _relu_backward(d: NDArray, z: NDArray) -> None:
 
 def _same(a: tuple[NDArray, ...], b: tuple[NDArray, ...]) -> bool:
     """True when a and b hold the very same arrays, in order."""
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
+def label_positions(labels: NDArray, rows: NDArray, out: NDArray) -> NDArray:
+    """out <- the flat positions of y[n, labels[n]] in a batch's transposed output y^T
+    (classes x rows, C order): labels[n] * len(labels) + rows[n], rows = arange(len(labels))."""
+    np.multiply(labels, len(labels), out=out)
+    out += rows
+    return out
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,9 @@ class Kernel:
     forward: Callable[[NDArray], None]
     backward: Callable[[NDArray, NDArray], None]
 
+
+# The ufuncs' own reductions (what np.sum and ndarray.max call, without their wrappers' cost).
+_sum, _max = np.add.reduce, np.maximum.reduce
 
 KERNELS = {
     "sigmoid": Kernel(_sigmoid, _sigmoid_backward),
@@ -112,6 +124,9 @@ class Workspace:
                 shapes["d1"] = (rows, n_hidden)
             arrays = {k: np.empty(shape, dtype=self.dtype) for k, shape in shapes.items()}
             arrays["rows"] = np.arange(rows)
+            arrays["col"] = np.empty(rows, dtype=self.dtype)  # softmax's max and sum per row
+            if backward:
+                arrays["hot"] = np.empty(rows, dtype=np.intp)  # label_positions of a batch
             if backward and self.net.dropout.active:
                 arrays["mask"] = np.empty((rows, n_hidden), dtype=bool)
                 arrays["draws"] = np.empty((rows, n_hidden), dtype=np.float64)
@@ -156,9 +171,10 @@ class Workspace:
                 z1 *= self.dtype.type(1.0 - dropout.dropout_ratio)
         np.matmul(p["W2"].T, z1.T, out=y_t)  # a2^T = W2^T z1^T
         y_t += p["b2"][:, None]
-        y_t -= y_t.max(axis=0)  # softmax(a) = exp(a - max a) / sum exp(a - max a)
+        col = buf["col"]  # softmax(a) = exp(a - max a) / sum exp(a - max a)
+        y_t -= _max(y_t, axis=0, out=col)
         np.exp(y_t, out=y_t)
-        y_t /= y_t.sum(axis=0)
+        y_t /= _sum(y_t, axis=0, out=col)
         return z1, y_t
 
     def step(
@@ -171,23 +187,32 @@ class Workspace:
     ) -> float | None:
         """One update of the net by `optimizer` on the batch of training rows `rows` (labels
         t[rows]); with `batch_loss`, returns the batch's summed loss before the update."""
+        buf = self.buffers(len(rows), backward=True)
+        xb = reader.take(rows, buf["x"])
+        hot = label_positions(t[rows], buf["rows"], buf["hot"])
+        return self.update(xb, hot, optimizer, batch_loss)
+
+    def update(
+        self, xb: NDArray, hot: NDArray, optimizer: Optimizer, batch_loss: bool = False
+    ) -> float | None:
+        """`step` on a batch already gathered: its features `xb` and its labels' positions
+        `hot` in the output (`label_positions`)."""
         p, g = self.net.params, self.gradients()
-        n = len(rows)
+        n = len(hot)
         buf = self.buffers(n, backward=True)
         fold = type(optimizer) is SGD  # plain SGD: lr folded into d2, see the module's doc
         scale = optimizer.lr if fold else 1.0
-        labels = t[rows]
-        xb = reader.take(rows, buf["x"])
         z1, d2_t = self.forward(xb, buf, train=True)
-        loss = self._loss_sum(d2_t, labels, buf["rows"]) if batch_loss else None
-        d2_t[labels, buf["rows"]] -= 1  # y - onehot(t), transposed
+        flat = d2_t.reshape(-1)  # a view: yT is C-contiguous
+        loss = self._loss_sum(flat[hot]) if batch_loss else None
+        flat[hot] -= 1  # y - onehot(t), transposed
         d2_t *= self.dtype.type(scale / n)  # (lr) dL/da2
         np.matmul(z1.T, d2_t.T, out=g["W2"])
-        np.sum(d2_t, axis=1, out=g["b2"])
+        _sum(d2_t, axis=1, out=g["b2"])
         d1 = np.matmul(d2_t.T, p["W2"].T, out=buf["d1"])
         self.kernel.backward(d1, z1)
         np.matmul(xb.T, d1, out=g["W1"])
-        np.sum(d1, axis=0, out=g["b1"])
+        _sum(d1, axis=0, out=g["b1"])
         if self.net.weight_decay_lambda:
             self._add_decay(g, scale)
         params, grads = self._as_one()
@@ -207,9 +232,8 @@ class Workspace:
             np.multiply(w, factor, out=scratch)
             g[key] += scratch
 
-    def _loss_sum(self, y_t: NDArray, labels: NDArray, positions: NDArray) -> float:
-        """sum_n -log(y[n, t_n] + delta), summed in float64."""
-        picked = y_t[labels, positions]
+    def _loss_sum(self, picked: NDArray) -> float:
+        """sum_n -log(y[n, t_n] + delta), summed in float64, from picked = y[n, t_n] (a copy)."""
         picked += self.dtype.type(CEE_DELTA)
         return -float(np.log(picked).sum(dtype=np.float64))
 
@@ -222,5 +246,5 @@ class Workspace:
         xb = reader.slice(start, stop, buf["x"])
         _, y_t = self.forward(xb, buf)
         labels = t[start:stop]
-        loss_sum = self._loss_sum(y_t, labels, buf["rows"])
+        loss_sum = self._loss_sum(y_t[labels, buf["rows"]])
         return loss_sum, int(np.count_nonzero(y_t.argmax(axis=0) == labels))

@@ -6,7 +6,8 @@ and scaled per batch) and evaluates in blocks over threads; with one-hot labels,
 reference path (`reference_step`, `TwoLayerNet.evaluate`). Both run every lever the same
 way: the optimizer (made fresh for each run, so its state is the run's alone), the net's
 weight decay and its dropout. When there is a spare core, epoch e is
-evaluated on a copy of its weights while epoch e + 1 trains. Every block is computed the same
+evaluated on a copy of its weights while epoch e + 1 trains, and the same core gathers the
+next batches ahead (`scratchnet.training.prefetch`). Every block is computed the same
 way whoever takes it, so the metrics are bit-identical for any thread count.
 """
 
@@ -75,6 +76,7 @@ class _Loop:
 
     def steps(self, epoch: int, batches: list[np.ndarray]) -> None:
         """The updates of one epoch, each announced to the batch listeners first."""
+        self.stepper.plan(batches)
         for rows in batches:
             if self.listeners:
                 for cb in self.listeners:
@@ -162,6 +164,7 @@ class _Loop:
         with (
             np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
             closing(self.evaluation),
+            closing(self.stepper),
             blas_threads(1 if overlap else None),
         ):
             if overlap:
@@ -204,7 +207,8 @@ def _engine(
         return ReferenceStepper(net, data, *stepper_args), reference
     block_rows = min(chunk_size, EVAL_BLOCK_ROWS)
     evaluation = BlockEvaluator(net, data, threads, block_rows, snapshot=overlap)
-    return FastStepper(net, data, *stepper_args), evaluation
+    # the batches are made ahead on the spare core that the overlapped evaluation shares
+    return FastStepper(net, data, *stepper_args, prefetch=overlap), evaluation
 
 
 def train(

@@ -7,6 +7,7 @@ book's loop records it), and `take_batch_loss` gives their mean since it was las
 """
 
 import contextlib
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -15,10 +16,14 @@ from scratchnet.data import Dataset
 from scratchnet.data.features import RowReader
 from scratchnet.nn import SGD, Optimizer, TwoLayerNet, cross_entropy_error
 from scratchnet.training.fast import Workspace
+from scratchnet.training.prefetch import Prefetcher
 
 
 class Stepper(Protocol):
     """Updates a net in place on the training rows of one batch."""
+
+    def plan(self, batches: Sequence[np.ndarray]) -> None:
+        """The batches the coming `step` calls take, in order (a stepper may prepare them)."""
 
     def step(self, rows: np.ndarray) -> None:
         """One update on the training rows `rows`."""
@@ -26,6 +31,9 @@ class Stepper(Protocol):
     def take_batch_loss(self) -> float | None:
         """The mean mini-batch loss of the steps since the last call (None when not noted)."""
         ...
+
+    def close(self) -> None:
+        """Stop any background work."""
 
 
 def reference_step(
@@ -69,16 +77,34 @@ class FastStepper(_BatchLosses):
     """`Workspace.step` on the stored pixels, converting only the rows each batch reads."""
 
     def __init__(
-        self, net: TwoLayerNet, data: Dataset, optimizer: Optimizer, batch_loss: bool = False
+        self,
+        net: TwoLayerNet,
+        data: Dataset,
+        optimizer: Optimizer,
+        batch_loss: bool = False,
+        prefetch: bool = False,
     ) -> None:
         super().__init__()
         self.workspace = Workspace(net)
         self.reader = RowReader(data.pixels_train, data.scale, net.dtype)
         self.t, self.optimizer, self.batch_loss = data.t_train, optimizer, batch_loss
+        self.prefetcher = Prefetcher(self.reader, self.t, net.dtype) if prefetch else None
+
+    def plan(self, batches: Sequence[np.ndarray]) -> None:
+        if self.prefetcher is not None:
+            self.prefetcher.plan(batches)
 
     def step(self, rows: np.ndarray) -> None:
-        loss = self.workspace.step(self.reader, self.t, rows, self.optimizer, self.batch_loss)
+        ahead = self.prefetcher.take(rows) if self.prefetcher is not None else None
+        if ahead is None:
+            loss = self.workspace.step(self.reader, self.t, rows, self.optimizer, self.batch_loss)
+        else:
+            loss = self.workspace.update(*ahead, self.optimizer, self.batch_loss)
         self.note(None if loss is None else loss / len(rows))
+
+    def close(self) -> None:
+        if self.prefetcher is not None:
+            self.prefetcher.close()
 
 
 class ReferenceStepper(_BatchLosses):
@@ -90,6 +116,12 @@ class ReferenceStepper(_BatchLosses):
         super().__init__()
         self.net, self.x, self.t = net, data.x_train, data.t_train
         self.optimizer, self.batch_loss = optimizer, batch_loss
+
+    def plan(self, batches: Sequence[np.ndarray]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
     def step(self, rows: np.ndarray) -> None:
         x, t = self.x[rows], self.t[rows]
