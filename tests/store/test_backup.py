@@ -94,9 +94,9 @@ def assert_sound_copy_of_its_own(dest: Path) -> None:
 
 def test_backup_while_a_sweep_writes_is_the_instant_it_counted(tmp_path):
     src, dest = tmp_path / "live" / "mlruns", tmp_path / "backup"
-    # 8 jobs of 400 epochs (a few seconds each): the sweep outlasts the backup, even when a
-    # loaded machine makes the backup command slow to start.
-    with running_sweep(src, tmp_path, jobs=8, epochs=400) as proc:
+    # 8 jobs of 3,000 epochs (seconds each; a run writes whole seconds of epochs per call):
+    # the sweep outlasts the backup, even when a loaded machine makes its command slow to start.
+    with running_sweep(src, tmp_path, jobs=8, epochs=3000) as proc:
         wait_for_finished_runs(src / "mlflow.db", proc, at_least=1)
         before = counts(src / "mlflow.db")
         done = ok(store_cli("backup", str(dest), "--store", str(src), cwd=tmp_path))
