@@ -26,6 +26,12 @@ pytestmark = pytest.mark.slow
 SWEEP = ("trainer.epochs=600", "data.train_size=200", "seed=0,1")
 
 
+def training_child(client: MlflowClient) -> list | None:
+    """A RUNNING child whose inputs are logged: it trains, and writes nothing until it ends."""
+    running = running_children(client, 1, 0) or []
+    return [r for r in running if client.get_run(r.info.run_id).inputs.dataset_inputs] or None
+
+
 def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path: Path) -> None:
     store_uri = new_store(tmp_path / "store")
     client = MlflowClient(tracking_uri=store_uri)
@@ -33,7 +39,7 @@ def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path
     first.mkdir(), waiter.mkdir()
     quiet_store = "tracking.flush_seconds=1000"  # no write in flight while it is stopped
     with started(store_uri, *SWEEP, quiet_store, cwd=first, multirun=True) as proc:
-        wait_for("the first sweep's job running", lambda: running_children(client, 1, 1))
+        wait_for("the first sweep's job training", lambda: training_child(client))
         os.killpg(proc.pid, signal.SIGSTOP)  # alive, holding its lease, while the others start
         refused = train(store_uri, *SWEEP, cwd=tmp_path, multirun=True)
         line = error_line(refused)
