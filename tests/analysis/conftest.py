@@ -100,6 +100,12 @@ def build(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def build_synthetic():
+    """`build`: log the synthetic sweeps into a new store at a path (for a test's own store)."""
+    return build
+
+
+@pytest.fixture(scope="session")
 def synthetic_store(tmp_path_factory: pytest.TempPathFactory) -> SyntheticStore:
     """Built once per test session, shared by the pytest-xdist workers through a file lock."""
     base = tmp_path_factory.getbasetemp()

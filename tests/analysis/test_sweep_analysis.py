@@ -17,9 +17,9 @@ from scratchnet.analysis import (
     varied_factors,
     verdict_counts,
 )
-from scratchnet.tracking.reader import child_runs, load_sweep
+from scratchnet.tracking.reader import child_runs, load_sweep, state
 from scratchnet.tracking.synthetic import curve
-from scratchnet.tracking.writeback import write_back
+from scratchnet.tracking.writeback import planned_changes, write_back
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +111,15 @@ def test_config_label_names_the_varied_factors(diag):
     assert config_label(row, ["lr", "hidden_size"]) == "lr=1 h=100"
 
 
+def write_diagnosis(client, diag, runs) -> int:
+    """What a report does: plan the changes against the runs as they are, then write them."""
+    return write_back(client, planned_changes(diag, [state(r) for r in runs]))
+
+
 def test_write_back_logs_metrics_and_verdict_tags(synthetic_store, diag):
     client = synthetic_store.client
     current = child_runs(client, synthetic_store.experiment_id, synthetic_store.parent)
-    write_back(client, diag, current)
+    write_diagnosis(client, diag, current)
     overfit = by_name(diag, "lr=1 h=100 seed=0")["run_id"]
     run = client.get_run(overfit)
     assert run.data.tags["overfit.verdict"] == "overfit"
@@ -133,7 +138,7 @@ def test_write_back_logs_metrics_and_verdict_tags(synthetic_store, diag):
 def test_write_back_never_logs_nan_and_omits_a_missing_onset(synthetic_store, diag):
     client = synthetic_store.client
     current = child_runs(client, synthetic_store.experiment_id, synthetic_store.parent)
-    write_back(client, diag, current)
+    write_diagnosis(client, diag, current)
     for run in child_runs(client, synthetic_store.experiment_id, synthetic_store.parent):
         assert all(np.isfinite(v) for v in run.data.metrics.values())
         if run.data.tags.get("overfit.onset") == "none":
@@ -143,6 +148,6 @@ def test_write_back_never_logs_nan_and_omits_a_missing_onset(synthetic_store, di
 def test_write_back_twice_changes_nothing_the_second_time(synthetic_store, diag):
     client = synthetic_store.client
     current = child_runs(client, synthetic_store.experiment_id, synthetic_store.parent)
-    write_back(client, diag, current)
+    write_diagnosis(client, diag, current)
     again = child_runs(client, synthetic_store.experiment_id, synthetic_store.parent)
-    assert write_back(client, diag, again) == 0
+    assert write_diagnosis(client, diag, again) == 0

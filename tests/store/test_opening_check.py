@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from store_support import empty_store
 
 from scratchnet.cli.store import main
-from scratchnet.tracking import store as store_module
+from scratchnet.tracking import sqlite_file as store_module
 from scratchnet.tracking.store import DamagedStoreError, check_intact
 
 

@@ -126,25 +126,28 @@ def checked(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def build(args: argparse.Namespace):  # -> scratchnet.report.build.Report
-    """Build the report the arguments ask for."""
-    from scratchnet.report.compare import build_comparison  # matplotlib only once args are fine
+    """Build the report the arguments ask for. A sweep report reads a SQLite store straight and
+    imports MLflow only to write (`tracking.lazy`); --run and --compare read through MLflow."""
     from scratchnet.report.single import build_experiment_report, build_run_report
-    from scratchnet.tracking.store import open_client, writable
+    from scratchnet.tracking.lazy import LazyStore
+    from scratchnet.tracking.sqlite_file import writable
 
     thresholds = parse_thresholds(args.threshold)
     say = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)  # noqa: E731
     write = not args.no_write and writable(args.tracking_uri)
     if write != (not args.no_write):
         say("the tracking store is read-only: nothing is written back")
-    client = open_client(args.tracking_uri, reap=write and not args.compare)  # compare only reads
+    store = LazyStore(args.tracking_uri, reap=write and not args.compare)  # compare only reads
     if args.compare:
+        from scratchnet.report.compare import build_comparison  # matplotlib once args are fine
+
         return build_comparison(
-            client, tuple(args.compare), args.experiment, args.out, thresholds, say
+            store.client, tuple(args.compare), args.experiment, args.out, thresholds, say
         )
     if args.run:
-        return build_run_report(client, args.run, args.out, thresholds, write, args.export)
+        return build_run_report(store, args.run, args.out, thresholds, write, args.export)
     return build_experiment_report(
-        client, args.experiment, args.sweep, args.out, thresholds, write, say, args.export
+        store, args.experiment, args.sweep, args.out, thresholds, write, say, args.export
     )
 
 
@@ -153,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = checked(argv)
 
     def entry() -> None:
-        from scratchnet.tracking.store import store_errors
+        from scratchnet.tracking.failures import store_errors
 
         with store_errors():
             report = build(args)
@@ -162,8 +165,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             file=sys.stderr,
         )
         if report.logged:
+            logged = "already logged (unchanged)" if report.already_logged else "logged"
             print(
-                f"{PROG}: diagnosis written to {report.runs_updated} runs; report logged to "
+                f"{PROG}: diagnosis written to {report.runs_updated} runs; report {logged} to "
                 f"run {report.parent_run_id} under report/",
                 file=sys.stderr,
             )

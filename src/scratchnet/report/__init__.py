@@ -1,8 +1,8 @@
 """Overfitting reports: figures (matplotlib's object API) and self-contained HTML + Markdown.
 
-from scratchnet.tracking.store import open_client
+from scratchnet.tracking.lazy import LazyStore     # or an MLflow client: store.open_client()
 from scratchnet.report import build_report
-report = build_report(open_client(), "lr_batch_hidden")    # latest sweep of the study
+report = build_report(LazyStore(), "lr_batch_hidden")    # latest sweep of the study
 print(report.out_dir / "report.html")
 """
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scratchnet.analysis.diagnosis import DEFAULT_THRESHOLDS
 from scratchnet.analysis.thresholds import Thresholds
@@ -22,9 +23,12 @@ from scratchnet.report.remedies import REMEDY_FIGURE_NAMES, remedy_figures
 from scratchnet.report.render import draw_pngs
 from scratchnet.report.sections import document
 from scratchnet.report.study import Study, analyse
-from scratchnet.tracking.reader import load_sweep, member_runs
-from scratchnet.tracking.store import Client
-from scratchnet.tracking.writeback import log_report, write_back
+from scratchnet.tracking.lazy import LazyStore, as_lazy
+from scratchnet.tracking.names import REPORT_DIGEST_TAG
+from scratchnet.tracking.writeback import log_report, planned_changes, report_digest, write_back
+
+if TYPE_CHECKING:
+    from scratchnet.tracking.store import Client
 
 Say = Callable[[str], None]
 
@@ -40,6 +44,7 @@ class Report:
     logged: bool
     exported: tuple[Path, ...] = ()
     drawn: tuple[str, ...] = ()  # the figures drawn; the others were unchanged (`report.cache`)
+    already_logged: bool = False  # the same files were logged before (`REPORT_DIGEST_TAG`)
 
 
 def slug(text: str) -> str:
@@ -107,7 +112,7 @@ def sweep_files(study: Study, cache: FigureCache | None = None) -> dict[str, byt
 
 
 def publish(
-    client: Client,
+    store: "LazyStore | Client",
     study: Study,
     files: dict[str, bytes],
     out_dir: Path,
@@ -115,28 +120,30 @@ def publish(
     export: Path | None = None,
     cache: FigureCache | None = None,
 ) -> Report:
-    """Write the files (and the export, the figures' keys); with `write`, the diagnoses and the
-    report go back into the store (the report under `report/` of the sweep's parent, or of the
-    run)."""
+    """Write the files (and the export, the figures' keys); with `write`, the diagnoses that
+    changed and the report, unless these very files were logged before, go back into the store
+    (the report under `report/` of the sweep's parent, or of the run)."""
     paths = write_files(out_dir, files)
     if cache is not None:
         cache.save()
     exported = export_frames(study, export) if export is not None else ()
-    updated = 0
+    updated, already = 0, False
     if write:
-        s = study.sweep
-        if study.is_sweep:
-            current = member_runs(client, s.experiment_id, s.run_id)
-        else:
-            current = [client.get_run(s.run_id)]
-        updated = write_back(client, study.every, current)
-        log_report(client, s.run_id, paths)
+        store, s = as_lazy(store), study.sweep
+        current = store.run_states(s) if study.is_sweep else [store.run_state(s.run_id)]
+        planned = planned_changes(study.every, current)
+        updated = write_back(store.client, planned) if planned else 0
+        digest = report_digest(paths)
+        already = s.tags.get(REPORT_DIGEST_TAG) == digest
+        if not already:
+            log_report(store.client, s.run_id, paths, digest)
     drawn = tuple(cache.drawn) if cache is not None else ()
-    return Report(out_dir, paths, study.sweep.run_id, updated, write, exported, drawn)
+    parent = study.sweep.run_id
+    return Report(out_dir, paths, parent, updated, write, exported, drawn, already)
 
 
 def build_report(
-    client: Client,
+    store: "LazyStore | Client",
     experiment: str,
     sweep: str = "latest",
     out_dir: Path | None = None,
@@ -145,18 +152,20 @@ def build_report(
     progress: Say | None = None,
     export: Path | None = None,
 ) -> Report:
-    """Read the sweep, diagnose, draw, write report.md/report.html/PNGs, write back to MLflow.
+    """Read the sweep, diagnose, draw, write report.md/report.html/PNGs, write back to MLflow
+    (`store`: a LazyStore, or an open client).
 
     With `write`, each run gets its diagnosis (metrics, `overfit.*` tags) and the report
     files are logged as artifacts of the sweep's parent run under `report/`; with `export`,
     the frames the report used are written there (`scratchnet.report.export`).
     """
     say = progress or (lambda _msg: None)
-    data = load_sweep(client, experiment, sweep)
+    store = as_lazy(store)
+    data = store.load_sweep(experiment, sweep)
     say(f"read {len(data.runs)} runs, {len(data.history)} epochs of sweep {data.sweep.short_id}")
     study = analyse(data, thresholds)
     out_dir = out_dir or default_out_dir(data.sweep.experiment, data.sweep.short_id)
     cache = figure_cache(study, out_dir)
     files = sweep_files(study, cache)
     say(f"drew {len(cache.drawn)} figures ({len(cache.entries) - len(cache.drawn)} unchanged)")
-    return publish(client, study, files, out_dir, write, export, cache)
+    return publish(store, study, files, out_dir, write, export, cache)

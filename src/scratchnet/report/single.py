@@ -5,6 +5,7 @@ experiment's newest run when the experiment has runs but no sweep.
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,10 +28,12 @@ from scratchnet.report.curves import learning_curve_grid
 from scratchnet.report.figures import FigureSpec
 from scratchnet.report.markup import Block, Heading, Image, Note, Pairs, Para
 from scratchnet.report.study import Study, analyse
-from scratchnet.tracking.lookup import find_run, load_run, standalone_runs
+from scratchnet.tracking.failures import StoreError
+from scratchnet.tracking.lazy import LazyStore, as_lazy
 from scratchnet.tracking.names import PARENT_TAG
-from scratchnet.tracking.reader import find_experiment, sweep_parents
-from scratchnet.tracking.store import Client, StoreError
+
+if TYPE_CHECKING:
+    from scratchnet.tracking.store import Client
 
 PROVENANCE_TAGS = (
     ("git commit", "scratchnet.git_commit"),
@@ -117,24 +120,27 @@ def run_files(study: Study, cache: FigureCache | None = None) -> dict[str, bytes
 
 
 def build_run_report(
-    client: Client,
+    store: "LazyStore | Client",
     run: str,
     out_dir: Path | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     write: bool = True,
     export: Path | None = None,
 ) -> Report:
-    """The one-run report of the run `run` (an id or its prefix)."""
-    data = load_run(client, find_run(client, run))
+    """The one-run report of the run `run` (an id or its prefix), read through MLflow's client."""
+    from scratchnet.tracking.lookup import find_run, load_run
+
+    store = as_lazy(store)
+    data = load_run(store.client, find_run(store.client, run))
     study = analyse(data, thresholds, is_sweep=False)
     s = study.sweep
     out_dir = out_dir or default_out_dir(s.experiment, f"run-{s.short_id}")
     cache = figure_cache(study, out_dir)
-    return publish(client, study, run_files(study, cache), out_dir, write, export, cache)
+    return publish(store, study, run_files(study, cache), out_dir, write, export, cache)
 
 
 def build_experiment_report(
-    client: Client,
+    store: "LazyStore | Client",
     experiment: str,
     sweep: str = "latest",
     out_dir: Path | None = None,
@@ -145,10 +151,14 @@ def build_experiment_report(
 ) -> Report:
     """The sweep report of `experiment`; for an experiment with runs but no sweep, the
     one-run report of its newest run."""
-    exp = find_experiment(client, experiment)
-    if sweep_parents(client, exp.experiment_id) or sweep != "latest":
-        return build_report(client, experiment, sweep, out_dir, thresholds, write, progress, export)
-    alone = standalone_runs(client, exp.experiment_id)
+    store = as_lazy(store)
+    if sweep != "latest" or store.has_sweeps(experiment):
+        return build_report(store, experiment, sweep, out_dir, thresholds, write, progress, export)
+    from scratchnet.tracking.lookup import standalone_runs
+    from scratchnet.tracking.reader import find_experiment
+
+    exp = find_experiment(store.client, experiment)
+    alone = standalone_runs(store.client, exp.experiment_id)
     if not alone:
         raise StoreError(
             f"experiment {experiment!r} has no sweep and no run; run one with scratchnet-train"
@@ -157,4 +167,4 @@ def build_experiment_report(
     say(f"experiment {experiment!r} has no sweep: reporting its newest run {alone[0].info.run_id}")
     if len(alone) > 1:
         say(f"{len(alone) - 1} other runs: scratchnet-report --run RUN_ID for any of them")
-    return build_run_report(client, alone[0].info.run_id, out_dir, thresholds, write, export)
+    return build_run_report(store, alone[0].info.run_id, out_dir, thresholds, write, export)

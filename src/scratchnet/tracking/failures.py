@@ -6,7 +6,10 @@ copies artifacts, and an unreachable server as requests' connection errors wrapp
 MlflowException; the error chain is searched for each.
 """
 
+import contextlib
 import errno
+import sqlite3
+import sys
 from collections.abc import Iterator
 
 from scratchnet.core.errors import RuntimeFailure, ScratchnetError
@@ -83,3 +86,28 @@ def failure_note(err: BaseException) -> str:
     if no_space(err):
         return "no space left on the tracking store's device"
     return f"{type(err).__name__}: {first_line(err)}"[:500]
+
+
+def from_mlflow(err: BaseException) -> bool:
+    """Whether `err` is one of MLflow's errors (none can be raised where it was never imported,
+    so this does not import it)."""
+    module = sys.modules.get("mlflow.exceptions")
+    return module is not None and isinstance(err, module.MlflowException)
+
+
+@contextlib.contextmanager
+def store_errors(where: str = "") -> Iterator[None]:
+    """Turn MLflow's and SQLite's errors inside the block into a one-line StoreError (a full
+    device says "no space left", naming the store `where`)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as err:
+        raise as_store_error(where, err) from err
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise as_store_error(where, err) from err
+        raise
+    except Exception as err:
+        if from_mlflow(err):
+            raise as_store_error(where, err) from err
+        raise

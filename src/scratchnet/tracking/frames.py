@@ -96,6 +96,16 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class RunState:
+    """A run as a write-back finds it: its status, latest metric values and tags."""
+
+    run_id: str
+    status: str
+    metrics: Mapping[str, float]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Sweep:
     """A sweep's parent run: what was swept and why."""
 

@@ -13,13 +13,13 @@ from scratchnet.tracking.names import PARENT_TAG, SWEEP_ID_TAG, SWEEP_PARENT_TAG
 from scratchnet.tracking.reader import (
     find_experiment,
     find_sweep,
-    latest_back,
     read_history,
     record,
     search_all,
     to_sweep,
 )
 from scratchnet.tracking.store import StoreError
+from scratchnet.tracking.sweep_data import latest_back
 
 RUN_ID_LENGTH = 32
 

@@ -143,6 +143,7 @@ PROBABILITIES_PARAM = "probabilities"  # predict(..., params={"probabilities": T
 LABEL_COLUMN = "label"  # the predicted class; with probabilities also prob_0 .. prob_<k-1>
 PROBABILITY_COLUMN = "prob_{}"
 REPORT_ARTIFACT_DIR = "report"
+REPORT_DIGEST_TAG = f"{TAG_PREFIX}report_digest"  # SHA-256 of the report files logged there
 
 # A sweep's lease: experiment tags `scratchnet.lease.<sweep id>.<claim id>`, one per launch
 # that claims the sweep (scratchnet.tracking.lease).

@@ -17,22 +17,15 @@ from mlflow.tracking import MlflowClient
 from scratchnet.tracking.frames import (
     SPLIT_METRICS,
     RunRecord,
+    RunState,
     Sweep,
     SweepData,
     history_frame,
-    runs_frame,
-    with_membership,
-    with_summary,
 )
-from scratchnet.tracking.names import (
-    PARENT_TAG,
-    REUSED,
-    SWEEP_ID_TAG,
-    SWEEP_PARENT_TAG,
-    member_tag,
-)
+from scratchnet.tracking.names import PARENT_TAG, REUSED, SWEEP_PARENT_TAG, member_tag
 from scratchnet.tracking.sqlite_store import metric_rows
 from scratchnet.tracking.store import StoreError, sqlite_path
+from scratchnet.tracking.sweep_data import assemble, pick_sweep, unknown_experiment
 
 # The gaps are recomputed from the split metrics (bit-identical, fewer reads).
 READ_METRICS = SPLIT_METRICS
@@ -46,8 +39,7 @@ def find_experiment(client: MlflowClient, name: str) -> Experiment:
     except MlflowException as err:
         raise StoreError(f"cannot read the tracking store: {err.message}") from err
     if found is None or found.lifecycle_stage != "active":
-        known = sorted(e.name for e in client.search_experiments())
-        raise StoreError(f"unknown experiment {name!r} (known: {', '.join(known) or 'none'})")
+        raise unknown_experiment(name, (e.name for e in client.search_experiments()))
     return found
 
 
@@ -100,47 +92,11 @@ def to_sweep(run: Run, experiment: Experiment) -> Sweep:
     )
 
 
-def latest_back(sweep: str) -> int | None:
-    """`latest` -> 0, `latest~2` -> 2 (the sweep two before the newest); else None."""
-    head, sep, back = sweep.partition("~")
-    if head != "latest" or (sep and not back.isdigit()):
-        return None
-    return int(back) if sep else 0
-
-
 def find_sweep(client: MlflowClient, experiment: Experiment, sweep: str = "latest") -> Sweep:
     """The sweep `latest` (or `latest~N`, N before it), or the one whose parent run id (or a
-    prefix) or sweep id is `sweep`."""
-    parents = sweep_parents(client, experiment.experiment_id)
-    sweep = sweep.strip()
-    back = latest_back(sweep)
-    if back is not None:
-        if not parents:
-            raise StoreError(
-                f"experiment {experiment.name!r} has no sweep (no run tagged "
-                f"{SWEEP_PARENT_TAG}=true); run one with scratchnet-train -m"
-            )
-        if len(parents) <= back:
-            raise StoreError(
-                f"--sweep {sweep!r} is not allowed: experiment {experiment.name!r} has "
-                f"{len(parents)} sweeps (allowed: latest to latest~{len(parents) - 1})"
-            )
-        return to_sweep(parents[back], experiment)
-    matches = [
-        r
-        for r in parents
-        if sweep and (r.info.run_id.startswith(sweep) or r.data.tags.get(SWEEP_ID_TAG) == sweep)
-    ]
-    if len(matches) > 1 and len({r.data.tags.get(SWEEP_ID_TAG) for r in matches}) > 1:
-        ids = ", ".join(r.info.run_id[:8] for r in matches)
-        raise StoreError(f"--sweep {sweep!r} is ambiguous: it matches {ids}")
-    if matches:
-        return to_sweep(matches[0], experiment)
-    known = ", ".join(r.info.run_id[:8] for r in parents[:5]) or "none"
-    raise StoreError(
-        f"no sweep {sweep!r} in experiment {experiment.name!r} "
-        f"(allowed: latest, latest~N, a parent run id or prefix, a sweep id; recent: {known})"
-    )
+    prefix) or sweep id is `sweep` (`sweep_data.pick_sweep`)."""
+    parents = [to_sweep(r, experiment) for r in sweep_parents(client, experiment.experiment_id)]
+    return pick_sweep(parents, experiment.name, sweep)
 
 
 def record(run: Run) -> RunRecord:
@@ -155,6 +111,11 @@ def record(run: Run) -> RunRecord:
         dict(run.data.params),
         dict(run.data.tags),
     )
+
+
+def state(run: Run) -> RunState:
+    """The run as a write-back compares against it."""
+    return RunState(run.info.run_id, run.info.status, run.data.metrics, run.data.tags)
 
 
 def metric_points(
@@ -191,10 +152,5 @@ def load_sweep(client: MlflowClient, experiment: str, sweep: str = "latest") -> 
 def load_parent(client: MlflowClient, parent: Sweep) -> SweepData:
     """Read the members of the sweep with this parent, and their histories."""
     found = member_runs(client, parent.experiment_id, parent.run_id)
-    if not found:
-        raise StoreError(
-            f"sweep {parent.short_id} of experiment {parent.experiment!r} has no child runs yet"
-        )
-    runs = with_membership(runs_frame(record(r) for r in found), parent.run_id)
-    history = read_history(client, runs["run_id"])
-    return SweepData(parent, with_summary(runs, history), history)
+    points = metric_points(client, [r.info.run_id for r in found], READ_METRICS)
+    return assemble(parent, [record(r) for r in found], points)

@@ -219,16 +219,23 @@ def metric_rows(
     """(run_id, key, step, timestamp, value) of every point of `keys` of the runs, read in one
     query per 500 runs, in `get_metric_history`'s order per run and key (timestamp, step,
     value), NaN where MLflow stored one (`is_nan`) as MLflow's client returns it."""
+    with connected(db) as con:
+        return metric_rows_in(con, run_ids, keys)
+
+
+def metric_rows_in(
+    con: sqlite3.Connection, run_ids: Sequence[str], keys: Sequence[str]
+) -> list[tuple[str, str, int, int, float]]:
+    """`metric_rows` on an open connection (inside a read transaction of the caller's)."""
     rows: list[tuple[str, str, int, int, float]] = []
     marks_k = ",".join("?" * len(keys))
-    with connected(db) as con:
-        for start in range(0, len(run_ids), RUNS_PER_QUERY):
-            chunk = list(run_ids[start : start + RUNS_PER_QUERY])
-            found = con.execute(
-                "SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics"
-                f" WHERE run_uuid IN ({','.join('?' * len(chunk))}) AND key IN ({marks_k})"
-                " ORDER BY run_uuid, key, timestamp, step, value",
-                [*chunk, *keys],
-            )
-            rows += [(r, k, s, t, math.nan if nan else float(v)) for r, k, s, t, v, nan in found]
+    for start in range(0, len(run_ids), RUNS_PER_QUERY):
+        chunk = list(run_ids[start : start + RUNS_PER_QUERY])
+        found = con.execute(
+            "SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics"
+            f" WHERE run_uuid IN ({','.join('?' * len(chunk))}) AND key IN ({marks_k})"
+            " ORDER BY run_uuid, key, timestamp, step, value",
+            [*chunk, *keys],
+        )
+        rows += [(r, k, s, t, math.nan if nan else float(v)) for r, k, s, t, v, nan in found]
     return rows

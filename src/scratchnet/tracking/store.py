@@ -7,7 +7,6 @@ up to `tracking.server_wait_seconds`) before a run is started against it.
 """
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import logging
@@ -15,38 +14,46 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from scratchnet.core.errors import ConfigError
 from scratchnet.core.paths import tracking_uri
-from scratchnet.tracking.failures import StoreError, as_store_error
+from scratchnet.tracking.failures import StoreError, store_errors
 from scratchnet.tracking.follow import follow_store
 from scratchnet.tracking.names import CUSTOM_MODEL_KIND, EXPERIMENT_KIND_TAG
 from scratchnet.tracking.server import is_server, wait_for_server
+from scratchnet.tracking.sqlite_file import (
+    DamagedStoreError,
+    check_intact,
+    sqlite_path,
+    writable,
+)
 from scratchnet.tracking.sqlite_store import (
     mlflow_read_only_uri,
-    quick_check,
     read_only,
     sync_wal_at_checkpoints,
 )
 
 STORE_INIT_ATTEMPTS = 5  # a new store being made by another program: 7.5 s at most
-FULL_CHECK_BYTES = 32 * 2**20  # ~0.1 s cached, ~0.7 s read from disk here (`check_intact`)
-BULK_TABLES = ("metrics",)  # every epoch's rows: nearly all of a big store
 Client = MlflowClient  # what the layers above MLflow hold a store by
 # The MLflow UI opens an experiment of this kind in its model-training view (runs, datasets,
 # models), not the GenAI one (traces) it infers for an experiment without the tag.
 EXPERIMENT_TAGS = {EXPERIMENT_KIND_TAG: CUSTOM_MODEL_KIND}
-__all__ = ["Client", "StoreError", "open_client", "resolve_uri"]
-
-
-class DamagedStoreError(StoreError):
-    """SQLite's integrity check finds the store's file damaged."""
+__all__ = [
+    "Client",
+    "DamagedStoreError",
+    "StoreError",
+    "check_intact",
+    "open_client",
+    "resolve_uri",
+    "sqlite_path",
+    "store_errors",
+    "writable",
+]
 
 
 def _quiet_database_errors(record: logging.LogRecord) -> bool:
@@ -144,40 +151,8 @@ def use_wal(db: Path) -> str:
     return str(mode)
 
 
-def check_intact(db: Path) -> None:
-    """DamagedStoreError, saying how to recover, unless `PRAGMA quick_check` finds `db` sound.
-
-    The whole file while it is at most `FULL_CHECK_BYTES`; past that, every table but the
-    metric rows (`BULK_TABLES`). quick_check reads every page: on this machine (2 cores,
-    loaded) a 50 MB store took 0.17 s with the file cached and 1.05 s read from disk, a 423 MB
-    one (1.7 million metric rows) 1-1.5 s and 7 s; there the metric rows and their indexes
-    were 99.9 % of the file, and the rest checked in 4-25 ms. The pages SQLite reads or
-    writes later are checked as it goes ("database disk image is malformed" is one line, exit
-    non-zero), and `scratchnet-store check` checks the whole file.
-    """
-    whole = db.stat().st_size <= FULL_CHECK_BYTES
-    problems = quick_check(db, skip=() if whole else BULK_TABLES)
-    if not problems:
-        return
-    salvage = db.with_name("recovered.db")
-    raise DamagedStoreError(
-        f"the tracking store {db} is damaged (PRAGMA quick_check: {problems[0]}"
-        f"{f'; {len(problems)} problems' if len(problems) > 1 else ''}); nothing was written. "
-        "Restore a backup made with `scratchnet-store backup`, or salvage what is readable: "
-        f"`sqlite3 {db} .recover | sqlite3 {salvage}`, then `mlflow db upgrade "
-        f"sqlite:///{salvage}` and use that store"
-    )
-
-
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK)
-
-
-def sqlite_path(uri: str) -> Path | None:
-    """The database file of a `sqlite:///...` URI, else None."""
-    if not uri.startswith("sqlite:"):
-        return None
-    return Path(unquote(urlparse(uri).path)).resolve()
 
 
 def artifact_root_for(uri: str) -> str | None:
@@ -247,29 +222,9 @@ def _reaped(client: MlflowClient, reap: bool) -> MlflowClient:
     return client
 
 
-def writable(uri: str | None = None) -> bool:
-    """Whether the store can be written to (a SQLite store in a read-only folder cannot)."""
-    db = sqlite_path(tracking_uri(uri))
-    return db is None or not read_only(db)
-
-
 def import_store_backend() -> None:
     """Import what opening a SQL store imports (~1 s), e.g. in a sweep worker warming up."""
     import mlflow.store.tracking.sqlalchemy_store  # noqa: F401
-
-
-@contextlib.contextmanager
-def store_errors(where: str = "") -> Iterator[None]:
-    """Turn MLflow's errors inside the block into a one-line StoreError (a full device says
-    "no space left", naming the store `where`)."""
-    try:
-        yield
-    except (MlflowException, sqlite3.DatabaseError) as err:
-        raise as_store_error(where, err) from err
-    except OSError as err:
-        if err.errno == errno.ENOSPC:
-            raise as_store_error(where, err) from err
-        raise
 
 
 def open_for_run(uri: str | None, server_wait: float, in_sweep: bool) -> str:

@@ -1,25 +1,36 @@
 """Write the analysis back into MLflow: each run's diagnosis (so the UI's run table shows it)
-and the report's files on the sweep's parent run."""
+and the report's files on the sweep's parent run.
 
+What changes is worked out first, from the runs as they are (`RunState`, read with or without
+MLflow), so a rebuild that changes nothing needs no MLflow at all (`scratchnet.tracking.lazy`).
+"""
+
+import hashlib
 import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from mlflow.entities import Metric, Run, RunTag
-from mlflow.tracking import MlflowClient
 
+from scratchnet.tracking.frames import RunState
 from scratchnet.tracking.names import (
     DIAGNOSIS_METRICS,
     MAX_TAG_LENGTH,
     ONSET_TAG,
     REASON_TAG,
     REPORT_ARTIFACT_DIR,
+    REPORT_DIGEST_TAG,
     RUNNING,
     SELECTION_SPLIT_TAG,
     VERDICT_TAG,
 )
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+Change = tuple[str, dict[str, float], dict[str, str]]  # a run id, its new metrics and tags
 
 
 def diagnosis_metrics(row: pd.Series) -> dict[str, float]:
@@ -47,36 +58,54 @@ def diagnosis_tags(row: pd.Series) -> dict[str, str]:
     }
 
 
-def changes(run: Run, metrics: dict[str, float], tags: dict[str, str]) -> tuple[dict, dict]:
+def changes(run: RunState, metrics: dict[str, float], tags: dict[str, str]) -> tuple[dict, dict]:
     """The metrics and tags whose stored latest value differs (so rewrites are no-ops)."""
-    have_m, have_t = run.data.metrics, run.data.tags
-    new_m = {k: v for k, v in metrics.items() if have_m.get(k) != v}
-    new_t = {k: v for k, v in tags.items() if have_t.get(k) != v}
+    new_m = {k: v for k, v in metrics.items() if run.metrics.get(k) != v}
+    new_t = {k: v for k, v in tags.items() if run.tags.get(k) != v}
     return new_m, new_t
 
 
-def write_back(client: MlflowClient, diag: pd.DataFrame, current: list[Run]) -> int:
-    """Log each ended, diagnosed run's metrics (step 0) and tags; return how many changed."""
-    by_id = {r.info.run_id: r for r in current}
-    now = int(time.time() * 1000)
-    changed = 0
+def planned_changes(diag: pd.DataFrame, current: Sequence[RunState]) -> list[Change]:
+    """Each ended, diagnosed run's diagnosis metrics and tags that differ from what it has."""
+    by_id = {r.run_id: r for r in current}
+    planned: list[Change] = []
     for _, row in diag.iterrows():
         run = by_id.get(row["run_id"])
-        if run is None or run.info.status == RUNNING or pd.isna(row["verdict"]):
+        if run is None or run.status == RUNNING or pd.isna(row["verdict"]):
             continue
         metrics, tags = changes(run, diagnosis_metrics(row), diagnosis_tags(row))
-        if not metrics and not tags:
-            continue
+        if metrics or tags:
+            planned.append((run.run_id, metrics, tags))
+    return planned
+
+
+def write_back(client: "MlflowClient", planned: Sequence[Change]) -> int:
+    """Log the planned metrics (step 0) and tags, a batch a run; return how many runs."""
+    from mlflow.entities import Metric, RunTag
+
+    now = int(time.time() * 1000)
+    for run_id, metrics, tags in planned:
         client.log_batch(
-            run.info.run_id,
+            run_id,
             metrics=[Metric(k, v, now, 0) for k, v in sorted(metrics.items())],
             tags=[RunTag(k, v) for k, v in sorted(tags.items())],
         )
-        changed += 1
-    return changed
+    return len(planned)
 
 
-def log_report(client: MlflowClient, parent_run_id: str, paths: Sequence[Path]) -> None:
-    """Log a report's files as artifacts of the sweep's parent run, under `report/`."""
+def report_digest(paths: Sequence[Path]) -> str:
+    """SHA-256 over a report's file names and bytes: what its parent run's tag records."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def log_report(
+    client: "MlflowClient", parent_run_id: str, paths: Sequence[Path], digest: str
+) -> None:
+    """Log a report's files as artifacts of the sweep's parent run, under `report/`, then tag
+    the run with their digest (so the same files are not logged again)."""
     for path in paths:
         client.log_artifact(parent_run_id, str(path), REPORT_ARTIFACT_DIR)
+    client.set_tag(parent_run_id, REPORT_DIGEST_TAG, digest)
