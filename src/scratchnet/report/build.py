@@ -58,14 +58,17 @@ def default_out_dir(experiment: str, short_id: str) -> Path:
 
 
 def render_figures(
-    specs: Sequence[FigureSpec], cache: FigureCache | None = None
+    specs: Sequence[FigureSpec],
+    cache: FigureCache | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, bytes]:
-    """The PNG bytes of every figure that is drawn (`report.render`: side by side); with
-    `cache`, a figure whose inputs are unchanged since the folder's last build is read back."""
+    """The PNG bytes of every figure that is drawn (`report.render`: side by side, `meanwhile`
+    running while they draw); with `cache`, a figure whose inputs are unchanged since the
+    folder's last build is read back."""
     shown = [s for s in specs if s.draw is not None]
     found = {s.name: cache.get(s.name) for s in shown} if cache is not None else {}
     missing = [s for s in shown if found.get(s.name) is None]
-    drawn = dict(zip([s.name for s in missing], draw_pngs(missing), strict=True))
+    drawn = dict(zip([s.name for s in missing], draw_pngs(missing, meanwhile), strict=True))
     pngs = {s.name: found.get(s.name) or drawn[s.name] for s in shown}
     if cache is not None:
         cache.drawn.extend(drawn)
@@ -102,10 +105,12 @@ def page_files(blocks: Sequence[Block], pngs: dict[str, bytes], title: str) -> d
     return files
 
 
-def sweep_files(study: Study, cache: FigureCache | None = None) -> dict[str, bytes]:
+def sweep_files(
+    study: Study, cache: FigureCache | None = None, meanwhile: Callable[[], object] | None = None
+) -> dict[str, bytes]:
     """The sweep report's files."""
     specs = plan_figures(study.diag, study.history)
-    pngs = render_figures([*specs, *remedy_figures(study.diag)], cache)
+    pngs = render_figures([*specs, *remedy_figures(study.diag)], cache, meanwhile)
     s = study.sweep
     title = f"Overfitting report: {s.experiment} ({s.short_id})"
     return page_files(document(study, specs, pngs), pngs, title)
@@ -142,6 +147,15 @@ def publish(
     return Report(out_dir, paths, parent, updated, write, exported, drawn, already)
 
 
+def will_write(store: LazyStore, study: Study, write: bool) -> bool:
+    """Whether the build will write to the store: a diagnosis changed, or no report was logged."""
+    if not write or store.db is None:
+        return write
+    s = study.sweep
+    current = store.run_states(s) if study.is_sweep else [store.run_state(s.run_id)]
+    return bool(planned_changes(study.every, current)) or REPORT_DIGEST_TAG not in s.tags
+
+
 def build_report(
     store: "LazyStore | Client",
     experiment: str,
@@ -166,6 +180,9 @@ def build_report(
     study = analyse(data, thresholds)
     out_dir = out_dir or default_out_dir(data.sweep.experiment, data.sweep.short_id)
     cache = figure_cache(study, out_dir)
-    files = sweep_files(study, cache)
+    # A report that will write opens MLflow's client (its import: seconds) while figures draw.
+    files = sweep_files(
+        study, cache, (lambda: store.client) if will_write(store, study, write) else None
+    )
     say(f"drew {len(cache.drawn)} figures ({len(cache.entries) - len(cache.drawn)} unchanged)")
     return publish(store, study, files, out_dir, write, export, cache)

@@ -7,16 +7,23 @@ values are never drawn: diverged runs show their finite epochs only, marked with
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from scratchnet.analysis.levels import is_binned
 from scratchnet.analysis.tables import factor_label, format_value, sorted_values, varied_factors
-from scratchnet.report.charts import effect_figure, heatmaps
-from scratchnet.report.curves import learning_curve_grid
+from scratchnet.report.draw import (
+    effect_figure,
+    heatmaps,
+    importance_figure,
+    learning_curve_grid,
+    parallel_coordinates,
+)
 from scratchnet.report.layout import MAX_CONFIGS, chosen_on, configurations, figure_frame
-from scratchnet.report.parallel import importance_figure, parallel_coordinates
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIGURE_NAMES = (
     "learning_curves",
@@ -36,7 +43,7 @@ class FigureSpec:
     name: str
     title: str
     caption: str
-    draw: Callable[[], Figure] | None = None
+    draw: Callable[[], "Figure"] | None = None
     note: str = ""
 
 

@@ -17,7 +17,7 @@ from scratchnet.analysis.remedies import (
 )
 from scratchnet.analysis.tables import FACTOR_LABELS, LEVERS, format_value
 from scratchnet.report.cells import fmt
-from scratchnet.report.charts import effect_figure
+from scratchnet.report.draw import effect_figure
 from scratchnet.report.figures import FigureSpec
 from scratchnet.report.layout import chosen_on, figure_frame
 from scratchnet.report.markup import Block, Bullets, Heading, Image, Para, Table

@@ -8,10 +8,11 @@ handed out in the report's order, the learning-curve grid (the largest) first.
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from scratchnet.core.png import png_bytes
+from scratchnet.report.draw import import_drawing
 from scratchnet.report.figures import FigureSpec
 
 _PENDING: list[FigureSpec] = []  # what the forked workers draw, by index
@@ -27,8 +28,13 @@ def draw_one(index: int) -> bytes:
     return draw_one_here(_PENDING[index])
 
 
-def draw_pngs(specs: Sequence[FigureSpec]) -> list[bytes]:
-    """The PNGs of `specs` (all drawn), in parallel where there are cores and fork."""
+def draw_pngs(
+    specs: Sequence[FigureSpec], meanwhile: Callable[[], object] | None = None
+) -> list[bytes]:
+    """The PNGs of `specs` (all drawn), in parallel where there are cores and fork; there,
+    `meanwhile` runs here while the workers draw (they are forked first, without it)."""
+    if specs:
+        import_drawing()
     workers = min(len(specs), cores())
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [draw_one_here(spec) for spec in specs]
@@ -37,7 +43,10 @@ def draw_pngs(specs: Sequence[FigureSpec]) -> list[bytes]:
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return list(pool.map(draw_one, range(len(specs))))
+            drawn = pool.map(draw_one, range(len(specs)))  # forks every worker now
+            if meanwhile is not None:
+                meanwhile()
+            return list(drawn)
     finally:
         _PENDING = []
 

@@ -24,7 +24,7 @@ from scratchnet.report.build import (
 )
 from scratchnet.report.cache import FigureCache
 from scratchnet.report.cells import MISSING, fmt, utc
-from scratchnet.report.curves import learning_curve_grid
+from scratchnet.report.draw import learning_curve_grid
 from scratchnet.report.figures import FigureSpec
 from scratchnet.report.markup import Block, Heading, Image, Note, Pairs, Para
 from scratchnet.report.study import Study, analyse
