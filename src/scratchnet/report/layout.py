@@ -72,7 +72,7 @@ def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFr
             values = column.iloc[rows]
             for value in sorted_values(values):
                 same = values.isna() if value is None else values == value
-                split.append(rows[same.to_numpy()])
+                split.append(rows[same.to_numpy(dtype=bool, na_value=False)])
         groups = split
     return [diag.iloc[rows] for rows in groups if len(rows)]
 
