@@ -34,7 +34,7 @@ def test_configurations_repeated_over_seeds_are_drawn_as_means_with_shaded_inter
     diag = diagnose_runs(data.runs, data.history)
     fig = learning_curve_grid(diag, data.history)
     bands = [c for ax in fig.get_axes() for c in ax.collections if isinstance(c, PolyCollection)]
-    titles = [sub.get_suptitle() for sub in fig.subfigs]
+    titles = [text.get_text() for text in fig.texts]  # the cells' titles
     repeated = [t for t in titles if "(mean of 2 of 2 runs over seeds, 95% CI shaded)" in t]
     assert len(repeated) == 2  # lr=2 with h=10 and h=200
     failed_apart = [t for t in titles if "mean of 1 of 2 runs" in t and "drawn apart" in t]

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import ScaledTranslation
 
 from scratchnet.analysis.diagnosis import core_metrics
 from scratchnet.analysis.tables import config_label, usable, varied_factors
@@ -26,21 +27,33 @@ from scratchnet.report.layout import (
     VAL,
     configurations,
     diagnosed,
-    spacing,
+    gc_paused,
+    light_ticks,
+    row_rects,
+    tick_values,
 )
 
 # The grid's fixed layout, in inches: a cell per configuration, its two axes' margins
 # (left, right, bottom, top: tick labels, axis labels, the cell's title) and the gap between.
 CELL_W, CELL_H, LEGEND_H, LEGEND_ROW_H = 6.4, 2.5, 0.45, 0.2
 CELL_MARGINS, CELL_GAP = (0.55, 0.12, 0.42, 0.32), 0.62
+TITLE_DROP = 0.05  # inches from the top of a cell to the top of its title
 SPLITS = (("train", TRAIN, "-"), ("val", VAL, "-."), ("test", TEST, "--"))
+# Where the axis labels sit, in inches off the axes (the fixed layout leaves them room).
+XLABEL_DROP, YLABEL_SHIFT = 0.16, 0.37
+TICK_SIZE, LABEL_SIZE = 7, 8
 
 
 def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
     """Train, validation and test accuracy and loss per configuration; best epoch and onset
     marked. `diag` is the diagnosed runs (a runs frame is diagnosed here), `history` the
     runs' epochs, as `scratchnet.report.notebook` and the store reader return them."""
-    diag = diagnosed(diag, history)
+    with gc_paused():
+        return draw_grid(diagnosed(diag, history), history)
+
+
+def draw_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
+    """The grid of `learning_curve_grid`, of diagnosed runs: a cell per configuration."""
     factors = varied_factors(diag)
     groups = configurations(diag[diag["epochs_logged"] > 0], factors)[:MAX_CONFIGS]
     by_run = {run_id: h for run_id, h in history.groupby("run_id", sort=False)}
@@ -48,32 +61,54 @@ def learning_curve_grid(diag: pd.DataFrame, history: pd.DataFrame) -> Figure:
     nrows = max(1, math.ceil(len(groups) / ncols))
     legend_rows = 1 if ncols > 1 else 2  # one cell wide, six entries do not fit on a line
     legend_h = LEGEND_H + LEGEND_ROW_H * (legend_rows - 1)
-    fig = Figure(figsize=(CELL_W * ncols, CELL_H * nrows + legend_h))
-    # Subfigures take their gridspec's ratios, not its margins: the legend gets a row of its own.
-    outer = fig.add_gridspec(nrows + 1, ncols, height_ratios=[legend_h] + [CELL_H] * nrows)
-    inner = spacing(CELL_W, CELL_H, 1, 2, CELL_MARGINS, (CELL_GAP, 0.0))
+    size = (CELL_W * ncols, CELL_H * nrows + legend_h)
+    fig = Figure(figsize=size)
     for k, group in enumerate(groups):
-        cell = fig.add_subfigure(outer[1 + k // ncols, k % ncols])
-        ax_acc, ax_loss = cell.subplots(1, 2, gridspec_kw=inner)
-        seeds = group["seed"].nunique()
-        if seeds > 1:
-            draw_seeds(ax_acc, ax_loss, group, by_run)
-        else:
-            for _, run in group.sort_values(["seed", "run_id"], na_position="last").iterrows():
-                draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.85)
-        cell.suptitle(config_label(group.iloc[0], factors) + seeds_note(group), fontsize=9)
-        last = max(1, int(group["last_epoch"].max()))
-        for ax, label in ((ax_acc, "accuracy"), (ax_loss, "loss")):
-            ax.set_xlim(-0.02 * last, 1.02 * last)
-            ax.ticklabel_format(axis="y", useOffset=False)
-            ax.set_ylabel(label, fontsize=8, labelpad=2)
-            ax.set_xlabel("epoch", fontsize=8, labelpad=1)
-            ax.tick_params(labelsize=7, pad=2)
-            ax.grid(alpha=0.3)
+        corner = (CELL_W * (k % ncols), legend_h + CELL_H * (k // ncols))
+        rects = row_rects(size, corner, (CELL_W, CELL_H), CELL_MARGINS, CELL_GAP, 2)
+        ax_acc, ax_loss = (fig.add_axes(rect) for rect in rects)
+        draw_cell(ax_acc, ax_loss, group, by_run)
+        title = config_label(group.iloc[0], factors) + seeds_note(group)
+        top = 1 - (corner[1] + TITLE_DROP) / size[1]
+        fig.text((corner[0] + CELL_W / 2) / size[0], top, title, ha="center", va="top", fontsize=9)
     handles = legend_handles()
     ncol = -(-len(handles) // legend_rows)
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1), ncols=ncol, fontsize=8)
     return fig
+
+
+def draw_cell(
+    ax_acc: Axes, ax_loss: Axes, group: pd.DataFrame, by_run: dict[str, pd.DataFrame]
+) -> None:
+    """One configuration's curves on its accuracy and loss axes, and the axes' dressing."""
+    if group["seed"].nunique() > 1:
+        draw_seeds(ax_acc, ax_loss, group, by_run)
+    else:
+        for _, run in group.sort_values(["seed", "run_id"], na_position="last").iterrows():
+            draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.85)
+    last = max(1, int(group["last_epoch"].max()))
+    for ax, label in ((ax_acc, "accuracy"), (ax_loss, "loss")):
+        ax.set_xlim(-0.02 * last, 1.02 * last)
+        low, high = ax.get_ylim()  # autoscaled to the curves, then kept
+        ax.set_ylim(low, high)
+        epochs, values = tick_values(0, last, integer=True), tick_values(low, high)
+        light_ticks(ax, epochs, values, TICK_SIZE, x_every=2)  # every other epoch tick labelled
+        ax.set_ylabel(label, fontsize=LABEL_SIZE)
+        ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
+        place_labels(ax)
+
+
+def place_labels(ax: Axes) -> None:
+    """The axis labels at fixed places beside the tick labels (`XLABEL_DROP`, `YLABEL_SHIFT`)."""
+    fig = ax.get_figure()
+    assert fig is not None
+    for axis, x, y, dx, dy in (
+        (ax.xaxis, 0.5, 0, 0, -XLABEL_DROP),
+        (ax.yaxis, 0, 0.5, -YLABEL_SHIFT, 0),
+    ):
+        axis.set_label_coords(
+            x, y, transform=ax.transAxes + ScaledTranslation(dx, dy, fig.dpi_scale_trans)
+        )
 
 
 def legend_handles() -> list[Line2D]:
@@ -114,18 +149,21 @@ def draw_seeds(
         for split, color, style in SPLITS:
             if split != "val" or with_val:
                 draw_band(ax, epoch_band(histories, f"{split}_{kind}"), color, style)
-        for _, run in kept.iterrows():
-            mark_epochs(ax, run, alpha=0.5)
+        mark_epochs(ax, kept["best_epoch"], kept["overfit_onset"], alpha=0.5)
     for _, run in group[~group["run_id"].isin(kept["run_id"])].iterrows():
         draw_run(ax_acc, ax_loss, run, by_run.get(run["run_id"]), alpha=0.6)
 
 
-def mark_epochs(ax: Axes, run: pd.Series, alpha: float = 1.0) -> None:
-    """The run's best epoch and, if it has one, its overfitting onset."""
-    if not pd.isna(run["best_epoch"]):
-        ax.axvline(int(run["best_epoch"]), color=BEST, ls=":", lw=1, alpha=alpha)
-    if not pd.isna(run["overfit_onset"]):
-        ax.axvline(int(run["overfit_onset"]), color=ONSET, ls="-.", lw=1, alpha=alpha)
+def mark_epochs(
+    ax: Axes, best: Sequence[object], onsets: Sequence[object], alpha: float = 1
+) -> None:
+    """Runs' best epochs and overfitting onsets (missing: none), a line collection of each kind
+    across the axes' height."""
+    for epochs, color, style in ((best, BEST, ":"), (onsets, ONSET, "-.")):
+        found = [int(epoch) for epoch in epochs if not pd.isna(epoch)]
+        if len(found):
+            style = {"colors": color, "linestyles": style, "linewidths": 1, "alpha": alpha}
+            ax.vlines(found, 0, 1, transform=ax.get_xaxis_transform(), **style)
 
 
 def finite_rows(h: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -148,7 +186,7 @@ def draw_run(
         if run["selection"] == "val":
             ax.plot(epochs, h[f"val_{kind}"].to_numpy(), color=VAL, lw=1, ls="-.", alpha=alpha)
         ax.plot(epochs, h[f"test_{kind}"].to_numpy(), color=TEST, lw=1, ls="--", alpha=alpha)
-        mark_epochs(ax, run)
+        mark_epochs(ax, [run["best_epoch"]], [run["overfit_onset"]])
         if run["verdict"] == "diverged":
             last = h.iloc[-1]
             ax.plot([last["epoch"]], [last[f"test_{kind}"]], marker="x", color="black", ms=7)

@@ -1,8 +1,15 @@
 """What every report figure shares: colours, labels, and the runs grouped by configuration."""
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.ticker import MaxNLocator, NullLocator
+from matplotlib.transforms import offset_copy
 from pandas.api.types import is_numeric_dtype
 
 from scratchnet.analysis.tables import FACTORS, diagnose_runs, selection_splits, sorted_values
@@ -57,10 +64,17 @@ def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFr
     """The runs grouped by their values of `factors`, in sorted order."""
     if not factors:
         return [diag] if len(diag) else []
-    groups = [diag]
+    groups = [np.arange(len(diag))]  # row positions: a frame is taken once per group, at the end
     for factor in factors:
-        groups = [select(g, factor, v) for g in groups for v in sorted_values(g[factor])]
-    return [g for g in groups if len(g)]
+        column = diag[factor]
+        split = []
+        for rows in groups:
+            values = column.iloc[rows]
+            for value in sorted_values(values):
+                same = values.isna() if value is None else values == value
+                split.append(rows[same.to_numpy(dtype=bool, na_value=False)])
+        groups = split
+    return [diag.iloc[rows] for rows in groups if len(rows)]
 
 
 def spacing(
@@ -89,6 +103,95 @@ def spacing(
         "wspace": wgap / cell_w,
         "hspace": hgap / cell_h,
     }
+
+
+Rect = tuple[float, float, float, float]
+
+
+def row_rects(
+    figsize: tuple[float, float],
+    corner: tuple[float, float],
+    size: tuple[float, float],
+    margins: tuple[float, float, float, float],
+    gap: float,
+    count: int,
+) -> list[Rect]:
+    """`fig.add_axes` rects (figure fractions) of `count` axes side by side in the `size`
+    (width, height) area whose top-left corner is `corner` (inches from the figure's top
+    left), with `margins` (left, right, bottom, top) and a `gap` between axes, in inches.
+
+    Plain axes placed so cost a fraction of subfigures or a gridspec per cell, and their
+    positions are exact (the same pixels on every draw).
+    """
+    fig_w, fig_h = figsize
+    x0, y0 = corner
+    width, height = size
+    left, right, bottom, top = margins
+    axes_w = (width - left - right - (count - 1) * gap) / count
+    y = (fig_h - y0 - height + bottom) / fig_h
+    h = (height - bottom - top) / fig_h
+    return [((x0 + left + i * (axes_w + gap)) / fig_w, y, axes_w / fig_w, h) for i in range(count)]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building a figure of thousands of artists only
+    allocates (nothing it makes is garbage yet), and each collection walks the whole heap (the
+    report's frames included), a fifth of such a figure's time. Restored on the way out."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# Light ticks (`light_ticks`): a few labelled gridlines per axis, as matplotlib's grid draws
+# them, labels `TICK_PAD` points off the axes.
+TICK_BINS, TICK_STEPS, TICK_PAD = 4, (1, 2, 2.5, 5, 10), 3.0
+GRID = {"colors": "#b0b0b0", "linewidths": 0.8, "alpha": 0.3}
+
+
+def tick_values(
+    low: float, high: float, bins: int = TICK_BINS, integer: bool = False
+) -> list[float]:
+    """At most `bins` + 1 round values within [`low`, `high`] (`MaxNLocator`'s choice)."""
+    locator = MaxNLocator(nbins=bins, steps=TICK_STEPS, integer=integer)
+    slack = 1e-9 * max(high - low, 1e-12)
+    return [float(t) for t in locator.tick_values(low, high) if low - slack <= t <= high + slack]
+
+
+def tick_labels(ticks: Sequence[float]) -> list[str]:
+    """The ticks' values with as many decimals as the finest of them needs (at most 6)."""
+    exact = (all(abs(t - round(t, d)) < 1e-9 * max(1, abs(t)) for t in ticks) for d in range(7))
+    decimals = next((d for d, ok in enumerate(exact) if ok), 6)
+    return [f"{t:.{decimals}f}" for t in ticks]
+
+
+def light_ticks(
+    ax: Axes, xticks: Sequence[float], yticks: Sequence[float], fontsize: float, x_every: int = 1
+) -> None:
+    """Gridlines at `xticks` and `yticks`, labelled by a text each off the axes (only every
+    `x_every`th x tick, from the first), in place of matplotlib's ticks: those build five
+    artists and a layout per tick, most of the time of a figure of many small axes. The axis
+    labels then need fixed places (`set_label_coords`): the axes have no ticks to measure."""
+    ax.xaxis.set_major_locator(NullLocator())
+    ax.yaxis.set_major_locator(NullLocator())
+    for ticks, transform, vertical in (
+        (xticks, ax.get_xaxis_transform(), True),
+        (yticks, ax.get_yaxis_transform(), False),
+    ):
+        lines = [[(t, 0), (t, 1)] if vertical else [(0, t), (1, t)] for t in ticks]
+        ax.add_collection(LineCollection(lines, transform=transform, **GRID), autolim=False)
+    fig = ax.get_figure()
+    below = offset_copy(ax.get_xaxis_transform(), fig, y=-TICK_PAD, units="points")
+    shown = list(xticks)[::x_every]
+    for tick, text in zip(shown, tick_labels(shown), strict=True):
+        ax.text(tick, 0, text, transform=below, ha="center", va="top", fontsize=fontsize)
+    left = offset_copy(ax.get_yaxis_transform(), fig, x=-TICK_PAD, units="points")
+    for tick, text in zip(yticks, tick_labels(yticks), strict=True):
+        ax.text(0, tick, text, transform=left, ha="right", va="center", fontsize=fontsize)
 
 
 # The text columns a figure reads; the others (provenance: commit, digests, overrides, ...)
