@@ -97,11 +97,12 @@ REPORT_AGAIN = textwrap.dedent(
     except SystemExit as done:
         assert not done.code, done.code
     print("mlflow imported:", "mlflow" in sys.modules)
+    print("matplotlib imported:", "matplotlib" in sys.modules)
     """
 )
 
 
-def test_a_report_that_changes_nothing_never_imports_mlflow(store, tmp_path):
+def test_a_report_that_changes_nothing_never_imports_mlflow_nor_matplotlib(store, tmp_path):
     _, db, _ = store
     args = ["--experiment", "study", f"--tracking-uri=sqlite:///{db}", f"--out={tmp_path / 'r'}"]
     runs = [
@@ -111,4 +112,5 @@ def test_a_report_that_changes_nothing_never_imports_mlflow(store, tmp_path):
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
     assert "mlflow imported: True" in runs[0].stdout  # the first writes the diagnoses back
     assert "mlflow imported: False" in runs[1].stdout
+    assert "matplotlib imported: False" in runs[1].stdout  # every figure from the cache
     assert "diagnosis written to 0 runs; report already logged (unchanged)" in runs[1].stderr

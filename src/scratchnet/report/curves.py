@@ -28,10 +28,9 @@ from scratchnet.report.layout import (
     configurations,
     diagnosed,
     gc_paused,
-    light_ticks,
     row_rects,
-    tick_values,
 )
+from scratchnet.report.ticks import light_ticks, tick_values
 
 # The grid's fixed layout, in inches: a cell per configuration, its two axes' margins
 # (left, right, bottom, top: tick labels, axis labels, the cell's title) and the gap between.
