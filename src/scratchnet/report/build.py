@@ -25,7 +25,13 @@ from scratchnet.report.sections import document
 from scratchnet.report.study import Study, analyse
 from scratchnet.tracking.lazy import LazyStore, as_lazy
 from scratchnet.tracking.names import REPORT_DIGEST_TAG
-from scratchnet.tracking.writeback import log_report, planned_changes, report_digest, write_back
+from scratchnet.tracking.writeback import (
+    Change,
+    log_report,
+    planned_changes,
+    report_digest,
+    write_back,
+)
 
 if TYPE_CHECKING:
     from scratchnet.tracking.store import Client
@@ -135,8 +141,7 @@ def publish(
     updated, already = 0, False
     if write:
         store, s = as_lazy(store), study.sweep
-        current = store.run_states(s) if study.is_sweep else [store.run_state(s.run_id)]
-        planned = planned_changes(study.every, current)
+        planned = diagnosis_changes(store, study)
         updated = write_back(store.client, planned) if planned else 0
         digest = report_digest(paths)
         already = s.tags.get(REPORT_DIGEST_TAG) == digest
@@ -147,13 +152,18 @@ def publish(
     return Report(out_dir, paths, parent, updated, write, exported, drawn, already)
 
 
+def diagnosis_changes(store: LazyStore, study: Study) -> list[Change]:
+    """The diagnoses that differ from what the study's runs have now."""
+    s = study.sweep
+    current = store.run_states(s) if study.is_sweep else [store.run_state(s.run_id)]
+    return planned_changes(study.every, current)
+
+
 def will_write(store: LazyStore, study: Study, write: bool) -> bool:
     """Whether the build will write to the store: a diagnosis changed, or no report was logged."""
     if not write or store.db is None:
         return write
-    s = study.sweep
-    current = store.run_states(s) if study.is_sweep else [store.run_state(s.run_id)]
-    return bool(planned_changes(study.every, current)) or REPORT_DIGEST_TAG not in s.tags
+    return bool(diagnosis_changes(store, study)) or REPORT_DIGEST_TAG not in study.sweep.tags
 
 
 def build_report(
