@@ -130,10 +130,11 @@ def publish(
     write: bool,
     export: Path | None = None,
     cache: FigureCache | None = None,
+    planned: Sequence[Change] | None = None,
 ) -> Report:
     """Write the files (and the export, the figures' keys); with `write`, the diagnoses that
-    changed and the report, unless these very files were logged before, go back into the store
-    (the report under `report/` of the sweep's parent, or of the run)."""
+    changed (`planned`, else worked out now) and the report, unless these very files were
+    logged before, go back into the store (under `report/` of the sweep's parent, or the run)."""
     paths = write_files(out_dir, files)
     if cache is not None:
         cache.save()
@@ -141,7 +142,7 @@ def publish(
     updated, already = 0, False
     if write:
         store, s = as_lazy(store), study.sweep
-        planned = diagnosis_changes(store, study)
+        planned = diagnosis_changes(store, study) if planned is None else planned
         updated = write_back(store.client, planned) if planned else 0
         digest = report_digest(paths)
         already = s.tags.get(REPORT_DIGEST_TAG) == digest
@@ -157,13 +158,6 @@ def diagnosis_changes(store: LazyStore, study: Study) -> list[Change]:
     s = study.sweep
     current = store.run_states(s) if study.is_sweep else [store.run_state(s.run_id)]
     return planned_changes(study.every, current)
-
-
-def will_write(store: LazyStore, study: Study, write: bool) -> bool:
-    """Whether the build will write to the store: a diagnosis changed, or no report was logged."""
-    if not write or store.db is None:
-        return write
-    return bool(diagnosis_changes(store, study)) or REPORT_DIGEST_TAG not in study.sweep.tags
 
 
 def build_report(
@@ -190,9 +184,9 @@ def build_report(
     study = analyse(data, thresholds)
     out_dir = out_dir or default_out_dir(data.sweep.experiment, data.sweep.short_id)
     cache = figure_cache(study, out_dir)
+    planned = diagnosis_changes(store, study) if write else []
     # A report that will write opens MLflow's client (its import: seconds) while figures draw.
-    files = sweep_files(
-        study, cache, (lambda: store.client) if will_write(store, study, write) else None
-    )
+    opens = write and (bool(planned) or REPORT_DIGEST_TAG not in study.sweep.tags)
+    files = sweep_files(study, cache, (lambda: store.client) if opens else None)
     say(f"drew {len(cache.drawn)} figures ({len(cache.entries) - len(cache.drawn)} unchanged)")
-    return publish(store, study, files, out_dir, write, export, cache)
+    return publish(store, study, files, out_dir, write, export, cache, planned)

@@ -37,15 +37,17 @@ def any_running(db: Path) -> bool:
         return con.execute(query, (RUNNING,)).fetchone() is not None
 
 
-def direct_file(uri: str, reap: bool) -> Path | None:
+def direct_file(uri: str, reap: bool, check: bool = True) -> Path | None:
     """The SQLite file to read straight, or None where only MLflow's client will do.
 
-    A damaged file is refused here as `open_client` refuses it (DamagedStoreError).
+    With `check`, a damaged file is refused here as `open_client` refuses it
+    (DamagedStoreError).
     """
     db = sqlite_path(uri)
     if db is None or not db.is_file() or not sql_reader.readable_here():
         return None
-    check_intact(db)
+    if check:
+        check_intact(db)
     if not is_mlflow_store(db) or moved(db) or (reap and any_running(db)):
         return None
     return db
@@ -62,7 +64,7 @@ class LazyStore:
         self._reap = reap
         if client is not None:
             self.__dict__["client"] = client  # already open: checked, relocated, reaped
-            self.db = direct_file(self.uri, reap=False)
+            self.db = direct_file(self.uri, reap=False, check=False)
         else:
             self.db = direct_file(self.uri, reap)
 
