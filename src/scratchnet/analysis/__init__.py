@@ -23,16 +23,15 @@ from scratchnet.analysis.diagnosis import (
     diagnose,
     finite_history,
     gaps,
-    noise_level,
     overfit_onset,
     selection_split,
-    smooth,
     verdict,
 )
 from scratchnet.analysis.effects import OUTCOMES, effect_table, effect_tables
 from scratchnet.analysis.importance import importance
 from scratchnet.analysis.levels import binned, levels
 from scratchnet.analysis.seeds import seed_spread
+from scratchnet.analysis.signals import noise_level, smooth
 from scratchnet.analysis.statistics import Interval, mean_ci, welch_ci
 from scratchnet.analysis.tables import (
     FACTORS,

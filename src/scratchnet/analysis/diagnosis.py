@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scratchnet.analysis.signals import noise_level, smooth
 from scratchnet.analysis.thresholds import Thresholds
 
 VERDICTS = ("good_fit", "overfit", "underfit", "diverged")
@@ -63,42 +64,31 @@ def finite_history(history: pd.DataFrame, split: str | None = None) -> pd.DataFr
     return history.loc[keep].sort_values("epoch", kind="stable").reset_index(drop=True)
 
 
-def smooth(values: np.ndarray, window: int) -> np.ndarray:
-    """Centered moving average over `window` points, the window truncated at both ends."""
-    values = np.asarray(values, dtype=float)
-    half = max(window, 1) // 2
-    sums = np.concatenate([[0.0], np.cumsum(values)])
-    idx = np.arange(len(values))
-    lo = np.maximum(idx - half, 0)
-    hi = np.minimum(idx + half + 1, len(values))
-    return (sums[hi] - sums[lo]) / (hi - lo)
+Columns = dict[str, np.ndarray]
+HISTORY_COLUMNS = ("epoch", *core_metrics("val"))  # every split's loss and accuracy
 
 
-def noise_level(values: np.ndarray) -> float:
-    """Epoch-to-epoch jitter: std of the second differences / sqrt(6), outliers trimmed.
-
-    Second differences cancel any straight trend; differences more than 3 robust standard
-    deviations (1.4826 x MAD) from their median, such as the first steep drop, are left out.
-    For white noise of standard deviation s the estimate is about s. 0 for < 4 points.
-    """
-    values = np.asarray(values, dtype=float)
-    if len(values) < 4:
-        return 0.0
-    d2 = np.diff(values, n=2)
-    dev = np.abs(d2 - np.median(d2))
-    keep = dev <= 3 * 1.4826 * np.median(dev)
-    if keep.sum() < 2:
-        return 0.0
-    return float(np.std(d2[keep]) / np.sqrt(6.0))
+def finite_columns(history: pd.DataFrame, split: str) -> Columns:
+    """`finite_history` as one array per column it has of `HISTORY_COLUMNS` (read once, so a
+    diagnosis of many runs does not copy frames)."""
+    values = history.loc[:, core_metrics(split)].to_numpy(dtype=float)
+    keep = np.flatnonzero(np.isfinite(values).all(axis=1))
+    order = keep[np.argsort(history["epoch"].to_numpy()[keep], kind="stable")]
+    return {c: history[c].to_numpy()[order] for c in HISTORY_COLUMNS if c in history}
 
 
 def best_epoch(history: pd.DataFrame, split: str | None = None) -> int | None:
     """The epoch of the lowest `split` loss (first on ties); None without finite epochs."""
     split = split or selection_split(history)
-    h = finite_history(history, split)
-    if h.empty:
+    cols = finite_columns(history, split)
+    if not len(cols["epoch"]):
         return None
-    return int(h["epoch"].iloc[int(np.argmin(h[f"{split}_loss"].to_numpy()))])
+    return int(cols["epoch"][lowest(cols, split)])
+
+
+def lowest(cols: Columns, split: str) -> int:
+    """The index of the lowest `split` loss among finite epochs (the first on ties)."""
+    return int(np.argmin(cols[f"{split}_loss"]))
 
 
 @dataclass(frozen=True)
@@ -114,11 +104,14 @@ class Gaps:
 def gaps(history: pd.DataFrame, split: str | None = None) -> Gaps | None:
     """train - `split` accuracy and `split` - train loss, final and maximal, finite epochs."""
     split = split or selection_split(history)
-    h = finite_history(history, split)
-    if h.empty:
-        return None
-    acc = (h["train_acc"] - h[f"{split}_acc"]).to_numpy()
-    loss = (h[f"{split}_loss"] - h["train_loss"]).to_numpy()
+    cols = finite_columns(history, split)
+    return column_gaps(cols, split) if len(cols["epoch"]) else None
+
+
+def column_gaps(cols: Columns, split: str) -> Gaps:
+    """`gaps` of finite columns that hold at least one epoch."""
+    acc = cols["train_acc"] - cols[f"{split}_acc"]
+    loss = cols[f"{split}_loss"] - cols["train_loss"]
     return Gaps(float(acc[-1]), float(acc.max()), float(loss[-1]), float(loss.max()))
 
 
@@ -132,14 +125,18 @@ def overfit_onset(
 ) -> int | None:
     """First epoch after which the smoothed `split` loss keeps rising while train loss falls."""
     split = split or selection_split(history)
-    h = finite_history(history, split)
-    if len(h) < t.min_span + 1:
+    return column_onset(finite_columns(history, split), t, split)
+
+
+def column_onset(cols: Columns, t: Thresholds, split: str) -> int | None:
+    """`overfit_onset` of finite columns."""
+    if len(cols["epoch"]) < t.min_span + 1:
         return None
-    held_out = h[f"{split}_loss"].to_numpy(dtype=float)
-    train = h["train_loss"].to_numpy(dtype=float)
+    held_out = cols[f"{split}_loss"].astype(float)
+    train = cols["train_loss"].astype(float)
     s_held, s_train = smooth(held_out, t.smooth_window), smooth(train, t.smooth_window)
     c = int(np.argmin(s_held))
-    last = len(h) - 1
+    last = len(held_out) - 1
     if last - c < t.min_span:
         return None
     rise = rise_needed(s_held[c], noise_level(held_out), t)
@@ -148,7 +145,7 @@ def overfit_onset(
         return None
     if s_train[last] > s_train[c] + t.noise_k * noise_level(train):
         return None
-    return int(h["epoch"].iloc[c])
+    return int(cols["epoch"][c])
 
 
 def verdict(
@@ -162,23 +159,37 @@ def verdict(
 ) -> tuple[str, str]:
     """(verdict, reason): the first of diverged, underfit, overfit that holds, else good_fit."""
     split = split or selection_split(history)
-    h = finite_history(history, split)
+    cols = finite_columns(history, split)
+    return column_verdict(cols, len(history), onset, diverged, diverged_epoch, t, split)
+
+
+def column_verdict(
+    cols: Columns,
+    logged: int,
+    onset: int | None,
+    diverged: bool,
+    diverged_epoch: int | None,
+    t: Thresholds,
+    split: str,
+) -> tuple[str, str]:
+    """`verdict` of a history's finite columns, `logged` the number of epochs it logged."""
     if diverged:
         at = f" at epoch {diverged_epoch}" if diverged_epoch is not None else ""
         return "diverged", f"training stopped as diverged{at}"
-    if len(h) < len(history):
+    finite = len(cols["epoch"])
+    if finite < logged:
         return "diverged", "a logged loss or accuracy is not finite"
-    if h.empty:
+    if not finite:
         return "diverged", "no finite epoch"
-    first, final = h["train_loss"].iloc[0], h["train_loss"].iloc[-1]
-    if len(h) > 1 and final >= t.diverged_loss_ratio * first:
+    first, final = cols["train_loss"][0], cols["train_loss"][-1]
+    if finite > 1 and final >= t.diverged_loss_ratio * first:
         return "diverged", (
             f"final train loss {final:.4g} >= {t.diverged_loss_ratio:g} x epoch-0 loss {first:.4g}"
         )
-    best_train = float(h["train_acc"].max())
+    best_train = float(cols["train_acc"].max())
     if best_train < t.underfit_train_acc:
         return "underfit", f"best train accuracy {best_train:.3f} < {t.underfit_train_acc:g}"
-    gap = float(h["train_acc"].iloc[-1] - h[f"{split}_acc"].iloc[-1])
+    gap = float(cols["train_acc"][-1] - cols[f"{split}_acc"][-1])
     name = SPLIT_NAMES[split]
     reasons = []
     if onset is not None:
@@ -226,8 +237,13 @@ class Diagnosis:
     reason: str
 
 
-def _final(row: pd.Series, key: str) -> float:
-    return float(row[key]) if key in row else float("nan")
+def first_row(cols: Columns, index: int) -> int:
+    """The first row logged for the epoch at `index` (an epoch logged twice reads as its first)."""
+    return int(np.argmax(cols["epoch"] == cols["epoch"][index]))
+
+
+def _final(cols: Columns, key: str) -> float:
+    return float(cols[key][-1]) if key in cols else float("nan")
 
 
 def diagnose(
@@ -239,44 +255,39 @@ def diagnose(
 ) -> Diagnosis | None:
     """Best epoch, gaps, onset and verdict of one run; None when no epoch is finite."""
     split = selection_split(history)
-    h = finite_history(history, split)
-    if h.empty:
+    cols = finite_columns(history, split)
+    if not len(cols["epoch"]):
         return None
-    best, test_best = best_epoch(h, split), best_epoch(h, "test")
-    g = gaps(h, split)
-    assert best is not None and test_best is not None and g is not None
-    at_best = h.loc[h["epoch"] == best].iloc[0]
-    at_test_best = h.loc[h["epoch"] == test_best].iloc[0]
-    onset = overfit_onset(h, t, split)
-    label, reason = verdict(
-        history, onset=onset, diverged=diverged, diverged_epoch=diverged_epoch, t=t, split=split
-    )
-    final = h.iloc[-1]
+    best, test_best = first_row(cols, lowest(cols, split)), first_row(cols, lowest(cols, "test"))
+    g = column_gaps(cols, split)
+    onset = column_onset(cols, t, split)
+    label, reason = column_verdict(cols, len(history), onset, diverged, diverged_epoch, t, split)
+    loss, acc, test_acc = cols[f"{split}_loss"], cols[f"{split}_acc"], cols["test_acc"]
     return Diagnosis(
-        epochs_logged=len(h),
-        last_epoch=int(final["epoch"]),
+        epochs_logged=len(loss),
+        last_epoch=int(cols["epoch"][-1]),
         selection=split,
-        best_epoch=best,
-        best_loss=float(at_best[f"{split}_loss"]),
-        best_acc=float(at_best[f"{split}_acc"]),
-        test_loss_at_best=float(at_best["test_loss"]),
-        test_acc_at_best=float(at_best["test_acc"]),
-        gap_acc_at_best=float(at_best["train_acc"] - at_best[f"{split}_acc"]),
-        test_best_epoch=test_best,
-        test_acc_at_test_best=float(at_test_best["test_acc"]),
-        selection_optimism=float(at_test_best["test_acc"] - at_best["test_acc"]),
-        max_train_acc=float(h["train_acc"].max()),
-        final_train_loss=float(final["train_loss"]),
-        final_val_loss=_final(final, "val_loss"),
-        final_test_loss=float(final["test_loss"]),
-        final_train_acc=float(final["train_acc"]),
-        final_val_acc=_final(final, "val_acc"),
-        final_test_acc=float(final["test_acc"]),
+        best_epoch=int(cols["epoch"][best]),
+        best_loss=float(loss[best]),
+        best_acc=float(acc[best]),
+        test_loss_at_best=float(cols["test_loss"][best]),
+        test_acc_at_best=float(test_acc[best]),
+        gap_acc_at_best=float(cols["train_acc"][best] - acc[best]),
+        test_best_epoch=int(cols["epoch"][test_best]),
+        test_acc_at_test_best=float(test_acc[test_best]),
+        selection_optimism=float(test_acc[test_best] - test_acc[best]),
+        max_train_acc=float(cols["train_acc"].max()),
+        final_train_loss=_final(cols, "train_loss"),
+        final_val_loss=_final(cols, "val_loss"),
+        final_test_loss=_final(cols, "test_loss"),
+        final_train_acc=_final(cols, "train_acc"),
+        final_val_acc=_final(cols, "val_acc"),
+        final_test_acc=_final(cols, "test_acc"),
         gap_acc_final=g.acc_final,
         gap_acc_max=g.acc_max,
         gap_loss_final=g.loss_final,
         gap_loss_max=g.loss_max,
-        loss_rise=float(final[f"{split}_loss"] - h[f"{split}_loss"].min()),
+        loss_rise=float(loss[-1] - loss.min()),
         overfit_onset=onset,
         verdict=label,
         reason=reason,

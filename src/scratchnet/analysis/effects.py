@@ -23,25 +23,31 @@ from scratchnet.analysis.tables import usable, varied_factors
 OUTCOMES = ("best_acc", "test_acc_at_best", "final_test_acc", "gap_acc_final", "gap_loss_final")
 
 
-def over_seeds(group: pd.DataFrame, key: str, factors: list[str]) -> Interval:
+def configurations(group: pd.DataFrame, factors: list[str]) -> list[pd.DataFrame]:
+    """A level's runs split by configuration (one combination of `factors`), in sorted order;
+    the whole level is one configuration when nothing else varies or seeds are not recorded."""
+    if not factors or "seed" not in group:
+        return [group]
+    return [g for _, g in group.groupby(factors, dropna=False, sort=True)]
+
+
+def over_seeds(configs: list[pd.DataFrame], key: str) -> Interval:
     """The level's mean of `key` over its configurations (each a mean over seeds) and the
     interval of that mean over seeds (pooled within-configuration variance)."""
-    values = group.dropna(subset=[key])
-    if values.empty:
+    found = [c[key].dropna() for c in configs]
+    found = [c for c in found if len(c)]
+    if not found:
         return mean_ci([])
-    if not factors or "seed" not in values:
-        configs = [values[key]]
-    else:
-        configs = [g[key] for _, g in values.groupby(factors, dropna=False, sort=True)]
-    means = np.array([c.mean() for c in configs], dtype=float)
-    sizes = np.array([len(c) for c in configs], dtype=float)
+    means = np.array([c.mean() for c in found], dtype=float)
+    sizes = np.array([len(c) for c in found], dtype=float)
     df = float((sizes - 1).sum())
     mean = float(means.mean())
+    runs = int(sizes.sum())
     if df < 1:
-        return Interval(mean, np.nan, np.nan, len(values))
-    pooled = sum(float(((c - c.mean()) ** 2).sum()) for c in configs) / df
-    half = t_quantile(df) * float(np.sqrt(pooled * (1 / sizes).sum())) / len(configs)
-    return Interval(mean, mean - half, mean + half, len(values))
+        return Interval(mean, np.nan, np.nan, runs)
+    pooled = sum(float(((c - c.mean()) ** 2).sum()) for c in found) / df
+    half = t_quantile(df) * float(np.sqrt(pooled * (1 / sizes).sum())) / len(found)
+    return Interval(mean, mean - half, mean + half, runs)
 
 
 def level_row(
@@ -54,8 +60,9 @@ def level_row(
     row: dict[str, object] = {factor: value, "runs": len(group)}
     row |= {v: int((group["verdict"] == v).sum()) for v in VERDICTS}
     row["seeds"] = int(ok["seed"].nunique()) if "seed" in ok else 0
+    configs = configurations(ok, others)
     for key in OUTCOMES:
-        found = over_seeds(ok, key, others)
+        found = over_seeds(configs, key)
         row[f"{key}_mean"], row[f"{key}_ci"] = found.mean, found.half
     row["onsets"] = len(onsets)
     row["onset_median"] = float(onsets.median()) if len(onsets) else np.nan
