@@ -1,5 +1,6 @@
 """A grid's resume lookup: asked once, for every job, in the launching process."""
 
+import pytest
 from hydra import compose, initialize_config_dir
 
 from scratchnet.config import config_hash, register_configs
@@ -8,6 +9,8 @@ from scratchnet.sweep import resume
 from scratchnet.sweep.job import finished_twin
 from scratchnet.tracking.names import CONFIG_HASH_TAG
 from scratchnet.tracking.recorder import RunRecorder
+from scratchnet.tracking.sql_reader import finished_config_hashes
+from scratchnet.tracking.sqlite_file import sqlite_path
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.tracking.sweeps import finished_twins
 
@@ -44,3 +47,46 @@ def test_a_job_handed_the_sweeps_lookup_does_not_open_the_store(tmp_path):
     finally:
         resume.forget()
     assert not store.parent.exists()  # the job never opened (nor created) the store
+
+
+def test_the_files_finished_hashes_are_what_mlflows_lookup_finds(store_uri):
+    recorded(store_uri, "h1", "FINISHED")
+    recorded(store_uri, "h2", "FAILED")
+    recorded(store_uri, "h3", "KILLED")
+    asked = ["h1", "h2", "h3", "h4"]
+    found = finished_config_hashes(sqlite_path(store_uri), "grid")
+    assert found == {"h1"} == set(finished_twins(store_uri, "grid", asked))
+    assert finished_config_hashes(sqlite_path(store_uri), "another") == set()
+
+
+def grid_config(store, *overrides):
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose("config", [f"tracking.uri=sqlite:///{store}", *overrides])
+
+
+@pytest.fixture
+def jobs_and_store(tmp_path):
+    """Two jobs of a grid over the learning rate, and where its store will be."""
+    store = tmp_path / "store" / "mlflow.db"
+    jobs = [grid_config(store, f"trainer.lr={lr}") for lr in (0.1, 0.5)]
+    return jobs, store
+
+
+def test_a_grid_into_a_new_store_is_sure_to_run_a_job(jobs_and_store):
+    jobs, store = jobs_and_store
+    assert resume.some_job_runs(jobs[0], jobs)
+    assert not store.parent.exists()  # telling so created nothing
+
+
+def test_a_grid_whose_every_job_finished_may_run_none(jobs_and_store):
+    jobs, store = jobs_and_store
+    uri = f"sqlite:///{store}"
+    experiment = jobs[0].tracking.experiment
+    for job in jobs:
+        key = config_hash(resume.task_config(job))
+        RunRecorder.start(resolve_uri(uri), experiment, key, {}, {CONFIG_HASH_TAG: key}).end(
+            "FINISHED"
+        )
+    assert not resume.some_job_runs(jobs[0], jobs)
+    assert resume.some_job_runs(jobs[0], [*jobs, grid_config(store, "trainer.lr=2.0")])

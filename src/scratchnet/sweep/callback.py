@@ -48,8 +48,9 @@ class MlflowSweepCallback(HydraCallback):
         try:
             with imports_settled():  # MLflow's imports, kept out of later collections
                 jobs = check_sweep(config)
+                started = start_now(config, jobs)
                 claimed = claim_sweep(config) if config.tracking.enabled else None
-            lookup = look_up_and_start(config, jobs, claimed)
+            lookup = look_up_and_start(config, jobs, claimed, started)
             if claimed is not None:
                 from scratchnet.sweep.parent import open_sweep
 
@@ -95,15 +96,29 @@ def claim_sweep(config: DictConfig) -> "SweepClaim":
     return claim(config)
 
 
+def start_now(config: DictConfig, jobs: Sequence[DictConfig] | None) -> bool:
+    """Start the workers at once when some job is sure to run (`resume.some_job_runs`), so
+    their imports overlap this process's opening of the store; whether they were started."""
+    if not resume.some_job_runs(config, jobs):
+        return False
+    mark_launcher()  # before any worker starts: each inherits the environment
+    start_workers(config)
+    return True
+
+
 def look_up_and_start(
-    config: DictConfig, jobs: Sequence[DictConfig] | None, claimed: "SweepClaim | None"
+    config: DictConfig,
+    jobs: Sequence[DictConfig] | None,
+    claimed: "SweepClaim | None",
+    started: bool = False,
 ) -> resume.Lookup | None:
     """The resume lookup (read-only, while the lease's claim settles), then the workers unless
-    every job is a skip; the claim is withdrawn if either fails or is interrupted."""
+    `started` already or every job is a skip; the claim is withdrawn if either fails or is
+    interrupted."""
     try:
         lookup = resume.look_up(config, jobs)
         mark_launcher()  # before any worker starts: each inherits the environment
-        if lookup is None or not lookup.every_job_finished:
+        if not started and (lookup is None or not lookup.every_job_finished):
             start_workers(config)
         return lookup
     except BaseException:

@@ -8,6 +8,7 @@ with the sweep's callback, which the launcher sends with every job; a job of a s
 chooses its jobs as it goes (Optuna) finds no answer and asks the store itself.
 """
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import config_hash
+from scratchnet.core.paths import tracking_uri
 from scratchnet.tracking.names import PARENT_TAG
+from scratchnet.tracking.sql_reader import finished_config_hashes, readable_here
+from scratchnet.tracking.sqlite_file import sqlite_path
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,24 @@ def look_up(config: DictConfig, jobs: Sequence[DictConfig] | None) -> Lookup | N
     hashes = [config_hash(task_config(job)) for job in jobs]
     t = config.tracking
     return Lookup(finished_twins(t.uri, t.experiment, hashes, t.server_wait_seconds), hashes)
+
+
+def some_job_runs(config: DictConfig, jobs: Sequence[DictConfig] | None) -> bool:
+    """Whether some job of the grid is sure to run, whatever the resume lookup finds: nothing
+    resumes, or a SQLite store's file, read straight (no MLflow), has no FINISHED twin of it.
+    False when that cannot be told so cheaply (another store, a file that cannot be read)."""
+    if jobs is None:
+        return False
+    if not (config.sweep.resume and config.tracking.enabled):
+        return bool(jobs)
+    db = sqlite_path(tracking_uri(config.tracking.uri))
+    if db is None or not readable_here():
+        return False
+    try:
+        done = finished_config_hashes(db, config.tracking.experiment)
+    except sqlite3.Error:
+        return False
+    return any(config_hash(task_config(job)) not in done for job in jobs)
 
 
 def task_config(job: DictConfig) -> DictConfig:

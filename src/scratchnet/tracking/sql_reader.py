@@ -14,7 +14,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from scratchnet.tracking.frames import SPLIT_METRICS, RunRecord, RunState, Sweep, SweepData
-from scratchnet.tracking.names import PARENT_TAG, REUSED, SWEEP_PARENT_TAG, member_tag
+from scratchnet.tracking.names import (
+    CONFIG_HASH_TAG,
+    FINISHED,
+    PARENT_TAG,
+    REUSED,
+    SWEEP_PARENT_TAG,
+    member_tag,
+)
 from scratchnet.tracking.sqlite_store import RUNS_PER_QUERY, connected, metric_rows_in
 from scratchnet.tracking.sweep_data import (
     assemble,
@@ -38,16 +45,26 @@ def _workspace_clause(con: sqlite3.Connection) -> str:
     return f" AND workspace = '{DEFAULT_WORKSPACE}'" if "workspace" in columns else ""
 
 
+def _active_experiments(con: sqlite3.Connection) -> str:
+    return "lifecycle_stage = 'active'" + _workspace_clause(con)
+
+
+def found_experiment(con: sqlite3.Connection, name: str) -> str | None:
+    """The id of the active experiment `name`, if there is one."""
+    found = con.execute(
+        f"SELECT experiment_id FROM experiments WHERE name = ? AND {_active_experiments(con)}",
+        (name,),
+    ).fetchone()
+    return None if found is None else str(found[0])
+
+
 def experiment_id(con: sqlite3.Connection, name: str) -> str:
     """The id of the active experiment `name`, else the error listing the known ones."""
-    where = "lifecycle_stage = 'active'" + _workspace_clause(con)
-    found = con.execute(
-        f"SELECT experiment_id FROM experiments WHERE name = ? AND {where}", (name,)
-    ).fetchone()
+    found = found_experiment(con, name)
     if found is None:
-        known = con.execute(f"SELECT name FROM experiments WHERE {where}")
+        known = con.execute(f"SELECT name FROM experiments WHERE {_active_experiments(con)}")
         raise unknown_experiment(name, (row[0] for row in known))
-    return str(found[0])
+    return found
 
 
 def tagged_runs(con: sqlite3.Connection, exp_id: str, key: str, value: str) -> list[RunRow]:
@@ -153,3 +170,21 @@ def run_states(db: Path, parent: Sweep) -> list[RunState]:
         ids = [row[0] for row in rows]
         metrics, tags = latest_metrics(con, ids), key_values(con, "tags", ids)
     return [RunState(row[0], row[2], metrics[row[0]], tags[row[0]]) for row in rows]
+
+
+def finished_config_hashes(db: Path, experiment: str) -> set[str]:
+    """The config hashes of `experiment`'s FINISHED runs: the jobs a grid's resume lookup can
+    skip (none when the file or the experiment does not exist yet)."""
+    if not db.exists():
+        return set()
+    with connected(db) as con:
+        exp_id = found_experiment(con, experiment)
+        if exp_id is None:
+            return set()
+        rows = con.execute(
+            "SELECT t.value FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid"
+            " WHERE r.experiment_id = ? AND r.lifecycle_stage = 'active' AND r.status = ?"
+            " AND t.key = ?",
+            (int(exp_id), FINISHED, CONFIG_HASH_TAG),
+        )
+        return {row[0] for row in rows}
