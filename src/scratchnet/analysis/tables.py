@@ -115,8 +115,14 @@ def repeats_seeds(diag: pd.DataFrame) -> bool:
 
 def usable(diag: pd.DataFrame) -> pd.DataFrame:
     """Runs that finished without diverging: the ones whose numbers can be averaged."""
+    return diag[usable_rows(diag)]
+
+
+def usable_rows(diag: pd.DataFrame) -> np.ndarray:
+    """Which rows `usable` keeps, as a boolean array (a mask to combine, without a frame)."""
     finished = diag["status"] == "FINISHED" if "status" in diag else True
-    return diag[diag["verdict"].notna() & (diag["verdict"] != "diverged") & finished]
+    keep = diag["verdict"].notna() & (diag["verdict"] != "diverged") & finished
+    return keep.to_numpy(dtype=bool, na_value=False)
 
 
 def ranked(diag: pd.DataFrame) -> pd.DataFrame:

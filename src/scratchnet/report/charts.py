@@ -1,6 +1,10 @@
-"""Sweep charts: heatmaps over learning rate x hidden size, and outcomes against one factor."""
+"""Sweep heatmaps: outcomes over learning rate x hidden size, a row per batch size.
 
-from collections.abc import Sequence
+Drawn with cheap artists that look as `imshow` with matplotlib's ticks and `fig.colorbar`
+do: ticks and colour-bar labels as one marker line and a text per label
+(`scratchnet.report.ticks`), each colour bar one mesh on an axes of its own; against one
+factor: `scratchnet.report.effects`.
+"""
 
 import numpy as np
 import pandas as pd
@@ -8,25 +12,12 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from matplotlib.gridspec import GridSpec
+from matplotlib.ticker import NullLocator
 
-from scratchnet.analysis.statistics import mean_ci
-from scratchnet.analysis.tables import (
-    FACTOR_LABELS,
-    config_label,
-    format_value,
-    sorted_values,
-    usable,
-    varied_factors,
-)
-from scratchnet.report.layout import (
-    PALETTE,
-    chosen_on,
-    configurations,
-    metric_label,
-    select,
-    spacing,
-)
+from scratchnet.analysis.tables import format_value, sorted_values, usable_rows
+from scratchnet.report.layout import Rect, chosen_on, gc_paused, matches, select, spacing
+from scratchnet.report.ticks import marked_ticks, place_axis_label, scalar_labels, tick_values
 
 
 def masked_grid(
@@ -34,9 +25,12 @@ def masked_grid(
 ) -> np.ma.MaskedArray:
     """Mean of `key` per (hidden size, lr) cell; cells without a usable run masked."""
     grid = np.full((len(rows), len(cols)), np.nan)
+    values = frame[key]
+    by_col = [matches(frame["lr"], lr) for lr in cols]
     for i, h in enumerate(rows):
-        for j, lr in enumerate(cols):
-            cell = select(select(frame, "hidden_size", h), "lr", lr)[key].dropna()
+        in_row = matches(frame["hidden_size"], h)
+        for j in range(len(cols)):
+            cell = values[in_row & by_col[j]].dropna()
             if len(cell):
                 grid[i, j] = float(cell.mean())
     return np.ma.masked_invalid(grid)
@@ -44,42 +38,80 @@ def masked_grid(
 
 def heatmaps(diag: pd.DataFrame) -> Figure:
     """Test accuracy (best epoch) and final accuracy gap over lr x hidden size, per batch size."""
-    ok = usable(diag)
+    with gc_paused():
+        return draw_heatmaps(diag)
+
+
+def draw_heatmaps(diag: pd.DataFrame) -> Figure:
+    """The figure of `heatmaps`: a row of two panels, each with its colour bar, per batch size."""
+    ok = diag[usable_rows(diag)]
     batches = sorted_values(diag["batch_size"])
     lrs, hiddens = sorted_values(diag["lr"]), sorted_values(diag["hidden_size"])
     width = 2 * (1.2 + 0.75 * len(lrs)) + 1.2
     height = (0.9 + 0.45 * len(hiddens)) * len(batches) + 0.6
     fig = Figure(figsize=(width, height))
-    grid = spacing(width, height, len(batches), 2, HEATMAP_MARGINS, HEATMAP_GAPS)
-    axes = fig.subplots(len(batches), 2, squeeze=False, gridspec_kw=grid)
+    cells = GridSpec(
+        len(batches), 2, **spacing(width, height, len(batches), 2, HEATMAP_MARGINS, HEATMAP_GAPS)
+    )
     panels = (
         ("best_acc", f"{chosen_on(diag)} acc (best epoch)", "viridis"),
         ("gap_acc_final", "gap", "magma_r"),
     )
-    for row, bs in zip(axes, batches, strict=True):
+    ticks = (
+        [format_value("lr", v) for v in lrs],
+        [format_value("hidden_size", v) for v in hiddens],
+    )
+    for r, bs in enumerate(batches):
         sub = select(ok, "batch_size", bs)
         every = select(diag, "batch_size", bs)
-        for ax, (key, label, cmap_name) in zip(row, panels, strict=True):
+        for c, (key, label, cmap_name) in enumerate(panels):
+            rect, bar = panel_rects(cells[r, c].get_position(fig).bounds, height / width)
+            ax = fig.add_axes(rect)
             grid = masked_grid(sub, hiddens, lrs, key)
             cmap = fig_cmap(cmap_name)
             vmin, vmax = (0.0, 1.0) if key == "best_acc" else value_range(ok[key])
-            image = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, origin="lower", aspect="auto")
+            ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, origin="lower", aspect="auto")
             annotate(ax, grid, every, hiddens, lrs)
-            ax.set_xticks(range(len(lrs)), [format_value("lr", v) for v in lrs], fontsize=8)
-            ax.set_yticks(
-                range(len(hiddens)), [format_value("hidden_size", v) for v in hiddens], fontsize=8
-            )
+            for axis, labels in zip(("x", "y"), ticks, strict=True):
+                reach = marked_ticks(ax, axis, range(len(labels)), labels, 8)
+                place_axis_label(ax, axis, reach)
             ax.set_xlabel("learning rate", fontsize=8)
             ax.set_ylabel("hidden size", fontsize=8)
             ax.set_title(f"{label}, batch size {format_value('batch_size', bs)}", fontsize=9)
-            fig.colorbar(image, ax=ax, shrink=0.9)
+            colour_bar(fig.add_axes(bar), cmap, (vmin, vmax), bar[3] * height * 72)
     return fig
 
 
-# Fixed layouts, in inches (`spacing`): the heatmaps' margins (left, right, bottom, top) and
-# gaps (a colorbar's labels and the next panel's axis labels; a title), the effect figures'.
+def panel_rects(cell: Rect, fig_h_over_w: float) -> tuple[Rect, Rect]:
+    """A heatmap's rect and its colour bar's in a grid cell (figure fractions of a figure
+    `fig_h_over_w` as tall as wide), as `fig.colorbar(image, ax=ax, shrink=0.9)` splits one:
+    the map 0.8 of the width; the bar 0.05 further, 0.9 of the height (centred), and
+    `BAR_ASPECT` of that wide."""
+    x, y, w, h = cell
+    bar_w = 0.9 * h * BAR_ASPECT * fig_h_over_w
+    return (x, y, 0.8 * w, h), (x + 0.85 * w, y + 0.05 * h, bar_w, 0.9 * h)
+
+
+def colour_bar(cax: Axes, cmap: Colormap, limits: tuple[float, float], points: float) -> None:
+    """A colour bar over `limits` on `cax` (`points` tall), as matplotlib's colorbar draws it
+    (`cmap.N` bands; ticks and labels on the right, as many as its locator fits) from one mesh
+    and marked ticks."""
+    vmin, vmax = limits
+    bounds = np.linspace(vmin, vmax, cmap.N + 1)
+    colours = ((bounds[:-1] + bounds[1:]) / 2)[:, None]
+    cax.pcolormesh([0.0, 1.0], bounds, colours, cmap=cmap, vmin=vmin, vmax=vmax)
+    cax.set_xlim(0, 1)
+    cax.set_ylim(vmin, vmax)
+    cax.xaxis.set_major_locator(NullLocator())
+    ticks = tick_values(vmin, vmax, bins=max(min(int(points // (2 * BAR_FONT)), 9), 1))
+    labels, _ = scalar_labels(ticks, vmin, vmax)
+    marked_ticks(cax, "right", ticks, labels, BAR_FONT)
+
+
+# The fixed layout, in inches (`spacing`): margins (left, right, bottom, top) and gaps (a colour
+# bar's labels and the next panel's axis labels; a title).
 HEATMAP_MARGINS, HEATMAP_GAPS = (0.7, 0.45, 0.45, 0.3), (1.05, 0.65)
-EFFECT_MARGINS, EFFECT_GAP = (0.75, 0.15, 0.55, 0.15), 0.85
+BAR_ASPECT, BAR_FONT = 1 / 20, 10  # a colour bar's width over its height; its labels' size
 
 
 def fig_cmap(name: str) -> Colormap:
@@ -116,82 +148,3 @@ def annotate(ax: Axes, grid: np.ma.MaskedArray, every: pd.DataFrame, hiddens, lr
                     color="white",
                     bbox={"facecolor": "black", "alpha": 0.25, "lw": 0, "pad": 1},
                 )
-
-
-def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> Figure:
-    """`metrics` against `factor` (equally spaced, sorted), one line per other configuration.
-
-    Points are means over seeds with 95% interval bars (Student t; none with one seed), from
-    runs that finished without diverging;
-    a cross at the bottom marks a value where every run of that line diverged.
-    """
-    others = [f for f in varied_factors(diag) if f != factor]
-    xs = sorted_values(diag[factor])
-    lines = configurations(diag, others)
-    fig = Figure(figsize=(4.2 * len(metrics), 3.6))
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-    handles: list[Line2D] = []
-    crossed = False
-    for ax, key in zip(axes, metrics, strict=True):
-        handles = []
-        for k, group in enumerate(lines):
-            color, style = PALETTE[k % len(PALETTE)], ("-", "--", ":")[k // len(PALETTE) % 3]
-            crossed |= draw_line(ax, group, factor, xs, key, color, style)
-            label = config_label(group.iloc[0], others) if others else "all runs"
-            handles.append(Line2D([], [], color=color, ls=style, marker="o", ms=4, label=label))
-        ax.set_xticks(range(len(xs)), [format_value(factor, v) for v in xs], fontsize=8)
-        ax.set_xlim(-0.4, len(xs) - 0.6)
-        ax.set_xlabel(FACTOR_LABELS.get(factor, factor), fontsize=9)
-        ax.set_ylabel(metric_label(key, chosen_on(diag)), fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
-    if len(lines) < 2:
-        handles = []
-    if crossed:
-        cross = Line2D([], [], color="black", marker="x", ls="none", ms=7, label="all diverged")
-        handles.append(cross)
-    legend = 0.0
-    if handles:
-        box = fig.legend(handles=handles, loc="upper right", fontsize=7, borderaxespad=0.3)
-        legend = box.get_window_extent().width / fig.dpi + 0.1  # measured once, not solved
-    width, height = fig.get_size_inches()
-    left, right, bottom, top = EFFECT_MARGINS
-    fig.subplots_adjust(
-        **spacing(
-            width, height, 1, len(metrics), (left, right + legend, bottom, top), (EFFECT_GAP, 0)
-        )
-    )
-    return fig
-
-
-def draw_line(ax: Axes, group: pd.DataFrame, factor: str, xs, key: str, color, style) -> bool:
-    """One line: mean and 95% interval over seeds per x; crosses where all diverged."""
-    pos, mean, low, high, crosses = [], [], [], [], []
-    for i, x in enumerate(xs):
-        runs = select(group, factor, x)
-        values = usable(runs)[key].to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        if len(values):
-            found = mean_ci(values)
-            half = found.half if np.isfinite(found.half) else 0.0
-            pos.append(i)
-            mean.append(found.mean)
-            low.append(half)
-            high.append(half)
-        elif len(runs) and (runs["verdict"] == "diverged").all():
-            crosses.append(i)
-    if pos:
-        ax.errorbar(
-            pos, mean, yerr=[low, high], color=color, ls=style, marker="o", ms=4, capsize=2, lw=1.2
-        )
-    if crosses:
-        ax.plot(
-            crosses,
-            [0.03] * len(crosses),
-            transform=ax.get_xaxis_transform(),
-            marker="x",
-            ls="none",
-            color=color,
-            ms=8,
-        )
-    return bool(crosses)

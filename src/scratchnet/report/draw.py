@@ -25,10 +25,10 @@ def heatmaps(diag: pd.DataFrame) -> "Figure":
 
 
 def effect_figure(diag: pd.DataFrame, factor: str, metrics: Sequence[str]) -> "Figure":
-    """`report.charts.effect_figure`."""
-    from scratchnet.report import charts
+    """`report.effects.effect_figure`."""
+    from scratchnet.report import effects
 
-    return charts.effect_figure(diag, factor, metrics)
+    return effects.effect_figure(diag, factor, metrics)
 
 
 def parallel_coordinates(diag: pd.DataFrame) -> "Figure":
@@ -48,4 +48,4 @@ def importance_figure(diag: pd.DataFrame) -> "Figure":
 def import_drawing() -> None:
     """Import every drawing module now: before forking the workers that draw, so each inherits
     matplotlib instead of importing it again."""
-    from scratchnet.report import charts, curves, parallel  # noqa: F401
+    from scratchnet.report import charts, curves, effects, parallel  # noqa: F401

@@ -56,6 +56,13 @@ def select(frame: pd.DataFrame, column: str, value: object) -> pd.DataFrame:
     return frame[frame[column] == value]
 
 
+def matches(column: pd.Series, value: object) -> np.ndarray:
+    """The rows `select` keeps of `column` == `value`, as a boolean array: selecting a column's
+    values through it costs a fraction of selecting whole frames (every column taken)."""
+    same = column.isna() if value is None else column == value
+    return same.to_numpy(dtype=bool, na_value=False)
+
+
 def configurations(diag: pd.DataFrame, factors: Sequence[str]) -> list[pd.DataFrame]:
     """The runs grouped by their values of `factors`, in sorted order."""
     if not factors:

@@ -26,8 +26,9 @@ from scratchnet.analysis.seeds import seed_spread
 from scratchnet.analysis.thresholds import Thresholds
 from scratchnet.core.checks import fail
 from scratchnet.core.png import png_bytes
-from scratchnet.report.charts import effect_figure, heatmaps
+from scratchnet.report.charts import heatmaps
 from scratchnet.report.curves import learning_curve_grid
+from scratchnet.report.effects import effect_figure
 from scratchnet.report.factors import metric_words
 from scratchnet.report.figures import plan_figures
 from scratchnet.report.parallel import importance_figure, parallel_coordinates

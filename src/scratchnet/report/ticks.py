@@ -5,8 +5,12 @@ from collections.abc import Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
-from matplotlib.ticker import MaxNLocator, NullLocator
-from matplotlib.transforms import offset_copy
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT, TICKRIGHT
+from matplotlib.textpath import TextToPath
+from matplotlib.ticker import MaxNLocator, NullLocator, ScalarFormatter
+from matplotlib.transforms import ScaledTranslation, offset_copy
 
 # Light ticks (`light_ticks`): a few labelled gridlines per axis, as matplotlib's grid draws
 # them, labels `TICK_PAD` points off the axes.
@@ -53,3 +57,72 @@ def light_ticks(
     left = offset_copy(ax.get_yaxis_transform(), fig, x=-TICK_PAD, units="points")
     for tick, text in zip(yticks, tick_labels(yticks), strict=True):
         ax.text(0, tick, text, transform=left, ha="right", va="center", fontsize=fontsize)
+
+
+# Marked ticks (`marked_ticks`): matplotlib's default look (marks `MARK` points long outside
+# the axes, labels `MARK_PAD` beyond, axis labels `LABEL_PAD` beyond those), as one line of
+# tick markers and a text per label per axis.
+MARK, MARK_PAD, LABEL_PAD = 3.5, 3.5, 4.0
+_TEXT_PATH = TextToPath()
+
+
+def text_width(text: str, fontsize: float) -> float:
+    """The width of `text` in points at `fontsize`, from the font's metrics (no renderer)."""
+    width, _, _ = _TEXT_PATH.get_text_width_height_descent(
+        text, FontProperties(size=fontsize), ismath=False
+    )
+    return float(width)
+
+
+def scalar_labels(ticks: Sequence[float], low: float, high: float) -> tuple[list[str], str]:
+    """The labels matplotlib's default formatter gives `ticks` on a [`low`, `high`] axis, and
+    its offset or scale text (empty when none)."""
+    formatter = ScalarFormatter()
+    formatter.create_dummy_axis()
+    assert formatter.axis is not None
+    formatter.axis.set_view_interval(low, high)
+    formatter.set_locs(list(ticks))
+    return [formatter(t, i) for i, t in enumerate(ticks)], formatter.get_offset()
+
+
+def marked_ticks(
+    ax: Axes, axis: str, ticks: Sequence[float], labels: Sequence[str], fontsize: float
+) -> float:
+    """Ticks on the bottom (`axis` "x"), left ("y") or right ("right") of `ax` at `ticks`
+    (data values), marked and labelled, in place of matplotlib's Tick objects (five artists
+    and a layout each); returns how far the labels reach off the axes, in points."""
+    fig = ax.get_figure()
+    assert fig is not None
+    vertical = axis == "x"
+    transform = ax.get_xaxis_transform() if vertical else ax.get_yaxis_transform()
+    (ax.xaxis if vertical else ax.yaxis).set_major_locator(NullLocator())
+    edge, marker = {"x": (0, TICKDOWN), "y": (0, TICKLEFT), "right": (1, TICKRIGHT)}[axis]
+    where = [(t, edge) if vertical else (edge, t) for t in ticks]
+    xs, ys = [p[0] for p in where], [p[1] for p in where]
+    marks = Line2D(xs, ys, ls="none", marker=marker, ms=MARK, mew=0.8, color="black")
+    marks.set(transform=transform, clip_on=False)
+    ax.add_artist(marks)
+    off = MARK + MARK_PAD
+    shift = {"x": (0, -off), "y": (-off, 0), "right": (off, 0)}[axis]
+    place = offset_copy(transform, fig, x=shift[0], y=shift[1], units="points")
+    ha, va = {"x": ("center", "top"), "y": ("right", "center_baseline")}.get(
+        axis, ("left", "center_baseline")
+    )
+    for x, y, text in zip(xs, ys, labels, strict=True):
+        ax.text(x, y, text, transform=place, ha=ha, va=va, fontsize=fontsize)
+    if vertical:
+        return off + fontsize  # a line of text is as tall as its font size
+    return off + max((text_width(t, fontsize) for t in labels), default=0.0)
+
+
+def place_axis_label(ax: Axes, axis: str, reach: float) -> None:
+    """The x ("x") or y ("y") axis label `LABEL_PAD` points beyond tick labels that reach
+    `reach` points off the axes, where matplotlib would put it."""
+    fig = ax.get_figure()
+    assert fig is not None
+    off = (reach + LABEL_PAD) / 72
+    x, y, dx, dy = (0.5, 0, 0, -off) if axis == "x" else (0, 0.5, -off, 0)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_label_coords(
+        x, y, transform=ax.transAxes + ScaledTranslation(dx, dy, fig.dpi_scale_trans)
+    )
