@@ -6,6 +6,7 @@ from typing import NoReturn
 
 from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort
+from scratchnet.core.heap import no_collection_at_exit
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -25,6 +26,7 @@ def run_cli(
     open. Any other error is a bug or a crash, shown with its traceback, unless `explain`
     knows it (a sweep worker killed): then the one-line error it returns is shown instead.
     """
+    no_collection_at_exit()
     try:
         entry()
     except Abort as abort:  # refused before anything was created: nothing to close

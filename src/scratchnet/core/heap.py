@@ -1,4 +1,4 @@
-"""Garbage collection around a sweep process's imports.
+"""Garbage collection around a sweep process's imports, and at a command's exit.
 
 A sweep process imports ~350,000 objects that live as long as it does (MLflow, SQLAlchemy,
 scikit-learn, Hydra). Python's full collections walk every one of them each time: five or six
@@ -7,6 +7,7 @@ two busy cores. Frozen (`gc.freeze`), they are skipped by every later collection
 included; what the jobs make is collected as before.
 """
 
+import atexit
 import contextlib
 import gc
 from collections.abc import Iterator
@@ -24,3 +25,11 @@ def imports_settled() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def no_collection_at_exit() -> None:
+    """Freeze the heap once every other exit handler has run (registered first, this runs
+    last), so the interpreter's last collection walks none of it: ~0.9 s of a report that
+    opened MLflow's store, here. What reference counting frees at exit still is; only cycles
+    are left to the process's end, and our files and stores are closed before (`with`)."""
+    atexit.register(gc.freeze)
