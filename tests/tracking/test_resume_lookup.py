@@ -75,7 +75,7 @@ def jobs_and_store(tmp_path):
 
 def test_a_grid_into_a_new_store_is_sure_to_run_a_job(jobs_and_store):
     jobs, store = jobs_and_store
-    assert resume.some_job_runs(jobs[0], jobs)
+    assert resume.some_job_runs(jobs[0], jobs, resume.job_hashes(jobs[0], jobs))
     assert not store.parent.exists()  # telling so created nothing
 
 
@@ -88,5 +88,6 @@ def test_a_grid_whose_every_job_finished_may_run_none(jobs_and_store):
         RunRecorder.start(resolve_uri(uri), experiment, key, {}, {CONFIG_HASH_TAG: key}).end(
             "FINISHED"
         )
-    assert not resume.some_job_runs(jobs[0], jobs)
-    assert resume.some_job_runs(jobs[0], [*jobs, grid_config(store, "trainer.lr=2.0")])
+    assert not resume.some_job_runs(jobs[0], jobs, resume.job_hashes(jobs[0], jobs))
+    more = [*jobs, grid_config(store, "trainer.lr=2.0")]
+    assert resume.some_job_runs(jobs[0], more, resume.job_hashes(jobs[0], more))

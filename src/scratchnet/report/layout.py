@@ -51,9 +51,7 @@ PALETTE = (
 
 def select(frame: pd.DataFrame, column: str, value: object) -> pd.DataFrame:
     """Rows whose `column` equals `value` (missing matches missing)."""
-    if value is None:
-        return frame[frame[column].isna()]
-    return frame[frame[column] == value]
+    return frame[matches(frame[column], value)]
 
 
 def matches(column: pd.Series, value: object) -> np.ndarray:

@@ -48,15 +48,16 @@ class MlflowSweepCallback(HydraCallback):
         try:
             with imports_settled():  # MLflow's imports, kept out of later collections
                 jobs = check_sweep(config)
-                started = start_now(config, jobs)
+                hashes = resume.job_hashes(config, jobs)
+                started = start_now(config, jobs, hashes)
                 claimed = claim_sweep(config) if config.tracking.enabled else None
-            lookup = look_up_and_start(config, jobs, claimed, started)
+            lookup = look_up_and_start(config, hashes, claimed, started)
             if claimed is not None:
                 from scratchnet.sweep.parent import open_sweep
 
                 self.parent, self.sweep_id = open_sweep(config, claimed)  # defers Ctrl-C
                 if config.sweep.wait:  # the lease may have waited for another launch's jobs
-                    lookup = resume.look_up(config, jobs)
+                    lookup = resume.look_up(config, hashes)
                 self.twins = lookup.link(self.parent) if lookup is not None else None
             resume.hand_to_jobs(self.twins)
         except USAGE_ERRORS as err:
@@ -96,10 +97,12 @@ def claim_sweep(config: DictConfig) -> "SweepClaim":
     return claim(config)
 
 
-def start_now(config: DictConfig, jobs: Sequence[DictConfig] | None) -> bool:
+def start_now(
+    config: DictConfig, jobs: Sequence[DictConfig] | None, hashes: list[str] | None
+) -> bool:
     """Start the workers at once when some job is sure to run (`resume.some_job_runs`), so
     their imports overlap this process's opening of the store; whether they were started."""
-    if not resume.some_job_runs(config, jobs):
+    if not resume.some_job_runs(config, jobs, hashes):
         return False
     mark_launcher()  # before any worker starts: each inherits the environment
     start_workers(config)
@@ -108,7 +111,7 @@ def start_now(config: DictConfig, jobs: Sequence[DictConfig] | None) -> bool:
 
 def look_up_and_start(
     config: DictConfig,
-    jobs: Sequence[DictConfig] | None,
+    hashes: list[str] | None,
     claimed: "SweepClaim | None",
     started: bool = False,
 ) -> resume.Lookup | None:
@@ -116,7 +119,7 @@ def look_up_and_start(
     `started` already or every job is a skip; the claim is withdrawn if either fails or is
     interrupted."""
     try:
-        lookup = resume.look_up(config, jobs)
+        lookup = resume.look_up(config, hashes)
         mark_launcher()  # before any worker starts: each inherits the environment
         if not started and (lookup is None or not lookup.every_job_finished):
             start_workers(config)

@@ -73,25 +73,34 @@ class Lookup:
         return twins
 
 
-def look_up(config: DictConfig, jobs: Sequence[DictConfig] | None) -> Lookup | None:
-    """The FINISHED runs of a grid's jobs (None when the sweep does not resume, is not
-    tracked, or chooses its jobs as it goes)."""
+def job_hashes(config: DictConfig, jobs: Sequence[DictConfig] | None) -> list[str] | None:
+    """Each job's config hash, in launch order, for a grid that resumes (None when the sweep
+    does not resume, is not tracked, or chooses its jobs as it goes); ~3 ms a job."""
     if jobs is None or not (config.sweep.resume and config.tracking.enabled):
+        return None
+    return [config_hash(task_config(job)) for job in jobs]
+
+
+def look_up(config: DictConfig, hashes: list[str] | None) -> Lookup | None:
+    """The FINISHED runs of a grid's jobs, given by their `job_hashes` (None: no lookup)."""
+    if hashes is None:
         return None
     from scratchnet.tracking.sweeps import finished_twins
 
-    hashes = [config_hash(task_config(job)) for job in jobs]
     t = config.tracking
     return Lookup(finished_twins(t.uri, t.experiment, hashes, t.server_wait_seconds), hashes)
 
 
-def some_job_runs(config: DictConfig, jobs: Sequence[DictConfig] | None) -> bool:
-    """Whether some job of the grid is sure to run, whatever the resume lookup finds: nothing
-    resumes, or a SQLite store's file, read straight (no MLflow), has no FINISHED twin of it.
-    False when that cannot be told so cheaply (another store, a file that cannot be read)."""
+def some_job_runs(
+    config: DictConfig, jobs: Sequence[DictConfig] | None, hashes: list[str] | None
+) -> bool:
+    """Whether some job of the grid (`hashes`: its `job_hashes`) is sure to run, whatever the
+    resume lookup finds: nothing resumes, or a SQLite store's file, read straight (no MLflow),
+    has no FINISHED twin of it. False when that cannot be told so cheaply (a sweeper that
+    chooses its jobs as it goes, another store, a file that cannot be read)."""
     if jobs is None:
         return False
-    if not (config.sweep.resume and config.tracking.enabled):
+    if hashes is None:
         return bool(jobs)
     db = sqlite_path(tracking_uri(config.tracking.uri))
     if db is None or not readable_here():
@@ -100,7 +109,7 @@ def some_job_runs(config: DictConfig, jobs: Sequence[DictConfig] | None) -> bool
         done = finished_config_hashes(db, config.tracking.experiment)
     except sqlite3.Error:
         return False
-    return any(config_hash(task_config(job)) not in done for job in jobs)
+    return not set(hashes) <= done
 
 
 def task_config(job: DictConfig) -> DictConfig:
