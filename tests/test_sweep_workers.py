@@ -1,11 +1,16 @@
-"""A sweep process keeps Hydra's plugin registry from one job to the next (`sweep.workers`)."""
+"""A sweep process keeps Hydra's plugin registry from one job to the next, and a sweep stopped
+before its first job ends its workers at once (`sweep.workers`)."""
+
+import os
+import time
+from pathlib import Path
 
 import pytest
 from hydra.core.plugins import Plugins
 from hydra.core.singleton import Singleton
 from hydra.plugins.launcher import Launcher
 
-from scratchnet.sweep.workers import keep_plugins_across_jobs
+from scratchnet.sweep.workers import keep_plugins_across_jobs, stop_workers
 
 
 @pytest.fixture
@@ -33,3 +38,34 @@ def test_without_the_patch_hydra_finds_its_plugins_anew_for_each_job(hydras_own_
     found = Plugins.instance()
     Singleton.set_state(Singleton.get_state())
     assert Plugins.instance() is not found
+
+
+def test_stopping_the_workers_ends_them_mid_task_rather_than_waiting_for_it(tmp_path):
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=2)  # the one a joblib sweep's Parallel makes
+    pids = {f.result() for f in [executor.submit(os.getpid) for _ in range(4)]}
+    started = tmp_path / "started"
+    busy = executor.submit(busy_for_a_minute, started)  # as a worker busy importing
+    while not started.exists() and not busy.done():
+        time.sleep(0.01)
+    stop_workers()
+    for _ in range(200):  # each worker is killed, not left to finish its minute
+        if busy.done() and not any(alive(pid) for pid in pids):
+            break
+        time.sleep(0.05)
+    assert busy.done() and not any(alive(pid) for pid in pids)
+
+
+def busy_for_a_minute(started: Path) -> None:
+    started.touch()
+    time.sleep(60)
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs still (a zombie, killed but not yet reaped, counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

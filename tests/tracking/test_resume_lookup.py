@@ -9,7 +9,7 @@ from scratchnet.sweep import resume
 from scratchnet.sweep.job import finished_twin
 from scratchnet.tracking.names import CONFIG_HASH_TAG
 from scratchnet.tracking.recorder import RunRecorder
-from scratchnet.tracking.sql_reader import finished_config_hashes
+from scratchnet.tracking.sql_experiments import finished_config_hashes
 from scratchnet.tracking.sqlite_file import sqlite_path
 from scratchnet.tracking.store import resolve_uri
 from scratchnet.tracking.sweeps import finished_twins

@@ -21,7 +21,7 @@ from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.launching import mark_launcher
-from scratchnet.sweep.workers import start_workers
+from scratchnet.sweep.workers import start_workers, stop_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
 
 if TYPE_CHECKING:  # imports MLflow
@@ -61,8 +61,10 @@ class MlflowSweepCallback(HydraCallback):
                 self.twins = lookup.link(self.parent) if lookup is not None else None
             resume.hand_to_jobs(self.twins)
         except USAGE_ERRORS as err:
+            stop_workers()
             raise Abort(one_line(err)) from err
         except Exception as err:
+            stop_workers()
             message = f"cannot create the sweep's parent run: {err!r}"
             raise Abort(message, EXIT_FAILURE) from err
 

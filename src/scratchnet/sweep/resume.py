@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from scratchnet.config import config_hash
 from scratchnet.core.paths import tracking_uri
 from scratchnet.tracking.names import PARENT_TAG
-from scratchnet.tracking.sql_reader import finished_config_hashes, readable_here
+from scratchnet.tracking.sql_experiments import finished_config_hashes, readable_here
 from scratchnet.tracking.sqlite_file import sqlite_path
 
 
@@ -91,25 +91,32 @@ def look_up(config: DictConfig, hashes: list[str] | None) -> Lookup | None:
     return Lookup(finished_twins(t.uri, t.experiment, hashes, t.server_wait_seconds), hashes)
 
 
+def finished_in_store(config: DictConfig) -> set[str] | None:
+    """The config hashes of the sweep's experiment's FINISHED runs, read straight from a
+    SQLite store's file (no MLflow); None where that cannot be told so cheaply (another
+    store, a file that cannot be read)."""
+    db = sqlite_path(tracking_uri(config.tracking.uri))
+    if db is None or not readable_here():
+        return None
+    try:
+        return finished_config_hashes(db, config.tracking.experiment)
+    except sqlite3.Error:
+        return None
+
+
 def some_job_runs(
     config: DictConfig, jobs: Sequence[DictConfig] | None, hashes: list[str] | None
 ) -> bool:
     """Whether some job of the grid (`hashes`: its `job_hashes`) is sure to run, whatever the
-    resume lookup finds: nothing resumes, or a SQLite store's file, read straight (no MLflow),
-    has no FINISHED twin of it. False when that cannot be told so cheaply (a sweeper that
-    chooses its jobs as it goes, another store, a file that cannot be read)."""
+    resume lookup finds: nothing resumes, or the store has no FINISHED twin of it
+    (`finished_in_store`). False when that cannot be told so cheaply (a sweeper that chooses
+    its jobs as it goes, another store, a file that cannot be read)."""
     if jobs is None:
         return False
     if hashes is None:
         return bool(jobs)
-    db = sqlite_path(tracking_uri(config.tracking.uri))
-    if db is None or not readable_here():
-        return False
-    try:
-        done = finished_config_hashes(db, config.tracking.experiment)
-    except sqlite3.Error:
-        return False
-    return not set(hashes) <= done
+    done = finished_in_store(config)
+    return done is not None and not set(hashes) <= done
 
 
 def task_config(job: DictConfig) -> DictConfig:

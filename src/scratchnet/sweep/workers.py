@@ -6,6 +6,7 @@ the launcher will, so that the launcher reuses the warmed-up workers.
 
 import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -119,3 +120,15 @@ def start_workers(config: DictConfig) -> threading.Thread | None:
     thread = threading.Thread(target=warm_up, name="scratchnet-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+LOKY_EXECUTOR_MODULE = "joblib.externals.loky.reusable_executor"
+
+
+def stop_workers() -> None:
+    """End the sweep's started workers now, mid-import if need be (a sweep stopped before its
+    first job): loky's own exit waits for each to finish its warm-up. A no-op if none run."""
+    module = sys.modules.get(LOKY_EXECUTOR_MODULE)
+    executor = getattr(module, "_executor", None)  # loky's reusable executor, once made
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)

@@ -16,6 +16,7 @@ from scratchnet.tracking import sql_reader
 from scratchnet.tracking.frames import RunState, Sweep, SweepData
 from scratchnet.tracking.names import RUNNING
 from scratchnet.tracking.relocation import is_foreign
+from scratchnet.tracking.sql_experiments import readable_here
 from scratchnet.tracking.sqlite_file import check_intact, sqlite_path
 from scratchnet.tracking.sqlite_store import connected, is_mlflow_store
 
@@ -44,7 +45,7 @@ def direct_file(uri: str, reap: bool, check: bool = True) -> Path | None:
     (DamagedStoreError).
     """
     db = sqlite_path(uri)
-    if db is None or not db.is_file() or not sql_reader.readable_here():
+    if db is None or not db.is_file() or not readable_here():
         return None
     if check:
         check_intact(db)

@@ -8,20 +8,18 @@ and compare the frames.
 """
 
 import math
-import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from scratchnet.tracking.frames import SPLIT_METRICS, RunRecord, RunState, Sweep, SweepData
 from scratchnet.tracking.names import (
-    CONFIG_HASH_TAG,
-    FINISHED,
     PARENT_TAG,
     REUSED,
     SWEEP_PARENT_TAG,
     member_tag,
 )
+from scratchnet.tracking.sql_experiments import active_experiments, found_experiment
 from scratchnet.tracking.sqlite_store import RUNS_PER_QUERY, connected, metric_rows_in
 from scratchnet.tracking.sweep_data import (
     assemble,
@@ -30,39 +28,14 @@ from scratchnet.tracking.sweep_data import (
     unknown_experiment,
 )
 
-DEFAULT_WORKSPACE = "default"  # MLflow's, where a client without workspaces reads and writes
-WORKSPACE_SWITCHES = ("MLFLOW_ENABLE_WORKSPACES", "MLFLOW_WORKSPACE")
 RunRow = tuple[str, str | None, str, int | None, int | None]  # id, name, status, start, end
-
-
-def readable_here() -> bool:
-    """Whether MLflow's client would read the default workspace (no workspace is switched on)."""
-    return not any(os.environ.get(name) for name in WORKSPACE_SWITCHES)
-
-
-def _workspace_clause(con: sqlite3.Connection) -> str:
-    columns = {row[1] for row in con.execute("PRAGMA table_info(experiments)")}
-    return f" AND workspace = '{DEFAULT_WORKSPACE}'" if "workspace" in columns else ""
-
-
-def _active_experiments(con: sqlite3.Connection) -> str:
-    return "lifecycle_stage = 'active'" + _workspace_clause(con)
-
-
-def found_experiment(con: sqlite3.Connection, name: str) -> str | None:
-    """The id of the active experiment `name`, if there is one."""
-    found = con.execute(
-        f"SELECT experiment_id FROM experiments WHERE name = ? AND {_active_experiments(con)}",
-        (name,),
-    ).fetchone()
-    return None if found is None else str(found[0])
 
 
 def experiment_id(con: sqlite3.Connection, name: str) -> str:
     """The id of the active experiment `name`, else the error listing the known ones."""
     found = found_experiment(con, name)
     if found is None:
-        known = con.execute(f"SELECT name FROM experiments WHERE {_active_experiments(con)}")
+        known = con.execute(f"SELECT name FROM experiments WHERE {active_experiments(con)}")
         raise unknown_experiment(name, (row[0] for row in known))
     return found
 
@@ -170,21 +143,3 @@ def run_states(db: Path, parent: Sweep) -> list[RunState]:
         ids = [row[0] for row in rows]
         metrics, tags = latest_metrics(con, ids), key_values(con, "tags", ids)
     return [RunState(row[0], row[2], metrics[row[0]], tags[row[0]]) for row in rows]
-
-
-def finished_config_hashes(db: Path, experiment: str) -> set[str]:
-    """The config hashes of `experiment`'s FINISHED runs: the jobs a grid's resume lookup can
-    skip (none when the file or the experiment does not exist yet)."""
-    if not db.exists():
-        return set()
-    with connected(db) as con:
-        exp_id = found_experiment(con, experiment)
-        if exp_id is None:
-            return set()
-        rows = con.execute(
-            "SELECT t.value FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid"
-            " WHERE r.experiment_id = ? AND r.lifecycle_stage = 'active' AND r.status = ?"
-            " AND t.key = ?",
-            (int(exp_id), FINISHED, CONFIG_HASH_TAG),
-        )
-        return {row[0] for row in rows}
