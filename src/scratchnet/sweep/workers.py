@@ -1,7 +1,8 @@
 """A parallel sweep's worker processes, started and warmed up before the first job arrives.
 
 Uses hydra-joblib-launcher's private `process_joblib_cfg`, to give loky exactly the arguments
-the launcher will, so that the launcher reuses the warmed-up workers.
+the launcher will, so that the launcher reuses the warmed-up workers, and loky's private
+reusable executor (`_executor`) to end them early.
 """
 
 import logging
