@@ -61,3 +61,17 @@ def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path
 
 def stdout_of(cwd: Path) -> str:
     return (cwd / "stdout.log").read_text()
+
+
+def test_a_bad_grid_into_an_existing_experiment_leaves_no_claim_behind(tmp_path: Path) -> None:
+    store_uri = new_store(tmp_path / "store")
+    client = MlflowClient(tracking_uri=store_uri)
+    grid = ("data.train_size=200", "trainer.epochs=1", "tracking.experiment=grid")
+    assert train(store_uri, *grid, "seed=0", cwd=tmp_path, multirun=True).returncode == 0
+    before = len(all_runs(client))
+    # The experiment exists, so the claim goes first and its settling overlaps the check.
+    bad = train(store_uri, *grid, "trainer.batch_size=16,100000", cwd=tmp_path, multirun=True)
+    assert bad.returncode == 2
+    assert "trainer.batch_size=100000" in error_line(bad)
+    assert leases(client) == []
+    assert len(all_runs(client)) == before

@@ -21,7 +21,7 @@ from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.launching import mark_launcher
-from scratchnet.sweep.workers import start_workers, stop_workers
+from scratchnet.sweep.workers import start_workers, starts_workers, stop_workers
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
 
 if TYPE_CHECKING:  # imports MLflow
@@ -47,10 +47,16 @@ class MlflowSweepCallback(HydraCallback):
         workers (none when every job is a skip), open the parent run; Abort on any failure."""
         try:
             with imports_settled():  # MLflow's imports, kept out of later collections
-                jobs = check_sweep(config)
-                hashes = resume.job_hashes(config, jobs)
-                started = start_now(config, jobs, hashes)
-                claimed = claim_sweep(config) if config.tracking.enabled else None
+                claimed = claim_first(config)
+                try:
+                    jobs = check_sweep(config)
+                    hashes = resume.job_hashes(config, jobs)
+                    started = start_now(config, jobs, hashes)
+                    if claimed is None and config.tracking.enabled:
+                        claimed = claim_sweep(config)
+                except BaseException:
+                    withdraw(claimed)
+                    raise
             lookup = look_up_and_start(config, hashes, claimed, started)
             if claimed is not None:
                 from scratchnet.sweep.parent import open_sweep
@@ -99,6 +105,24 @@ def claim_sweep(config: DictConfig) -> "SweepClaim":
     return claim(config)
 
 
+def claim_first(config: DictConfig) -> "SweepClaim | None":
+    """The sweep's lease claimed before its grid is checked, so that the claim's settling wait
+    (`tracking.lease.SETTLE_SECONDS`) overlaps the check, where that creates nothing a bad grid
+    would leave behind and delays no worker: a tracked sweep whose experiment is in a SQLite
+    store's file already, its jobs run in this process. None otherwise (claimed after)."""
+    if not config.tracking.enabled or starts_workers(config):
+        return None
+    return claim_sweep(config) if resume.experiment_in_store(config) else None
+
+
+def withdraw(claimed: "SweepClaim | None") -> None:
+    """Take back a claim whose launch stops before its lease is settled."""
+    if claimed is not None:
+        from scratchnet.sweep.parent import withdraw_claim
+
+        withdraw_claim(claimed)
+
+
 def start_now(
     config: DictConfig, jobs: Sequence[DictConfig] | None, hashes: list[str] | None
 ) -> bool:
@@ -127,8 +151,5 @@ def look_up_and_start(
             start_workers(config)
         return lookup
     except BaseException:
-        if claimed is not None:
-            from scratchnet.sweep.parent import withdraw_claim
-
-            withdraw_claim(claimed)
+        withdraw(claimed)
         raise

@@ -9,16 +9,21 @@ chooses its jobs as it goes (Optuna) finds no answer and asks the store itself.
 """
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import config_hash
 from scratchnet.core.paths import tracking_uri
 from scratchnet.tracking.names import PARENT_TAG
-from scratchnet.tracking.sql_experiments import finished_config_hashes, readable_here
+from scratchnet.tracking.sql_experiments import (
+    finished_config_hashes,
+    has_experiment,
+    readable_here,
+)
 from scratchnet.tracking.sqlite_file import sqlite_path
 
 
@@ -35,6 +40,7 @@ class Twin:
 
 Twins = dict[str, Twin]  # config hash -> the FINISHED run of that config
 
+T = TypeVar("T")
 _TWINS: Twins | None = None  # this process's answer; None: ask the store per job
 _ALL_SKIPS: list[Twin] | None = None  # launching process: every job's twin, in launch order
 
@@ -91,17 +97,26 @@ def look_up(config: DictConfig, hashes: list[str] | None) -> Lookup | None:
     return Lookup(finished_twins(t.uri, t.experiment, hashes, t.server_wait_seconds), hashes)
 
 
-def finished_in_store(config: DictConfig) -> set[str] | None:
-    """The config hashes of the sweep's experiment's FINISHED runs, read straight from a
-    SQLite store's file (no MLflow); None where that cannot be told so cheaply (another
-    store, a file that cannot be read)."""
+def read_store(config: DictConfig, read: Callable[[Path, str], T]) -> T | None:
+    """`read(db, experiment)` on the sweep's SQLite store file, straight (no MLflow); None
+    where that cannot be done so cheaply (another store, a file that cannot be read)."""
     db = sqlite_path(tracking_uri(config.tracking.uri))
     if db is None or not readable_here():
         return None
     try:
-        return finished_config_hashes(db, config.tracking.experiment)
+        return read(db, config.tracking.experiment)
     except sqlite3.Error:
         return None
+
+
+def finished_in_store(config: DictConfig) -> set[str] | None:
+    """The config hashes of the sweep's experiment's FINISHED runs (`read_store`)."""
+    return read_store(config, finished_config_hashes)
+
+
+def experiment_in_store(config: DictConfig) -> bool:
+    """Whether the sweep's experiment exists already in its SQLite store (`read_store`)."""
+    return bool(read_store(config, has_experiment))
 
 
 def some_job_runs(

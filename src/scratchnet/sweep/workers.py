@@ -89,6 +89,16 @@ def warm_up_worker(config: DictConfig) -> int:
     return os.getpid()
 
 
+def starts_workers(config: DictConfig) -> bool:
+    """Whether the sweep's launcher runs its jobs in worker processes (joblib, 2 or more)."""
+    arguments = joblib_arguments(config)
+    if arguments is None:
+        return False
+    from joblib import effective_n_jobs
+
+    return effective_n_jobs(arguments.get("n_jobs", -1)) >= 2
+
+
 def start_workers(config: DictConfig) -> threading.Thread | None:
     """Start a joblib sweep's worker processes now, in the background, warmed up for jobs.
 

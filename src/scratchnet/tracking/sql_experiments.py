@@ -40,6 +40,14 @@ def found_experiment(con: sqlite3.Connection, name: str) -> str | None:
     return None if found is None else str(found[0])
 
 
+def has_experiment(db: Path, name: str) -> bool:
+    """Whether the store's file holds the active experiment `name` (False: no file yet)."""
+    if not db.exists():
+        return False
+    with connected(db) as con:
+        return found_experiment(con, name) is not None
+
+
 def finished_config_hashes(db: Path, experiment: str) -> set[str]:
     """The config hashes of `experiment`'s FINISHED runs: the jobs a grid's resume lookup can
     skip (none when the file or the experiment does not exist yet)."""
