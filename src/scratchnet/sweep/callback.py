@@ -109,7 +109,7 @@ def claim_first(config: DictConfig) -> "SweepClaim | None":
     """The sweep's lease claimed before its grid is checked, so that the claim's settling wait
     (`tracking.lease.SETTLE_SECONDS`) overlaps the check, where that creates nothing a bad grid
     would leave behind and delays no worker: a tracked sweep whose experiment is in a SQLite
-    store's file already, its jobs run in this process. None otherwise (claimed after)."""
+    store's file already, with no joblib workers to start early. None otherwise (claimed after)."""
     if not config.tracking.enabled or starts_workers(config):
         return None
     return claim_sweep(config) if resume.experiment_in_store(config) else None
