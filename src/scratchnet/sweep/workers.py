@@ -89,14 +89,18 @@ def warm_up_worker(config: DictConfig) -> int:
     return os.getpid()
 
 
+def worker_count(arguments: dict[str, Any]) -> int:
+    """How many processes joblib runs the jobs in, given the launcher's arguments (1: this one,
+    no worker)."""
+    from joblib import effective_n_jobs
+
+    return effective_n_jobs(arguments.get("n_jobs", -1))
+
+
 def starts_workers(config: DictConfig) -> bool:
     """Whether the sweep's launcher runs its jobs in worker processes (joblib, 2 or more)."""
     arguments = joblib_arguments(config)
-    if arguments is None:
-        return False
-    from joblib import effective_n_jobs
-
-    return effective_n_jobs(arguments.get("n_jobs", -1)) >= 2
+    return arguments is not None and worker_count(arguments) >= 2
 
 
 def start_workers(config: DictConfig) -> threading.Thread | None:
@@ -115,9 +119,9 @@ def start_workers(config: DictConfig) -> threading.Thread | None:
     from scratchnet.sweep.casualties import record_launcher_kills
 
     record_launcher_kills()
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import Parallel, delayed
 
-    workers = effective_n_jobs(arguments.get("n_jobs", -1))
+    workers = worker_count(arguments)
     if workers < 2:  # one job at a time runs in this process: no worker
         return None
 
