@@ -1,7 +1,9 @@
-"""A sweep process keeps Hydra's plugin registry from one job to the next, and a sweep stopped
-before its first job ends its workers at once (`sweep.workers`)."""
+"""A sweep process keeps Hydra's plugin registry from one job to the next, its workers start
+warm from a fork server, and a sweep stopped before its first job ends its workers at once
+(`sweep.workers`)."""
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -9,8 +11,15 @@ import pytest
 from hydra.core.plugins import Plugins
 from hydra.core.singleton import Singleton
 from hydra.plugins.launcher import Launcher
+from joblib._parallel_backends import LokyBackend
+from omegaconf import OmegaConf
 
-from scratchnet.sweep.workers import keep_plugins_across_jobs, stop_workers
+from scratchnet.sweep.workers import (
+    keep_plugins_across_jobs,
+    preloaded,
+    start_fork_server,
+    stop_workers,
+)
 
 
 @pytest.fixture
@@ -38,6 +47,25 @@ def test_without_the_patch_hydra_finds_its_plugins_anew_for_each_job(hydras_own_
     found = Plugins.instance()
     Singleton.set_state(Singleton.get_state())
     assert Plugins.instance() is not found
+
+
+def test_a_worker_forked_from_the_fork_server_has_a_jobs_modules_and_joblibs_thread_limit():
+    from joblib.externals.loky import get_reusable_executor
+
+    config = OmegaConf.create({"tracking": {"log_figure": False}})
+    assert start_fork_server(config, workers=2)
+    executor = get_reusable_executor(max_workers=1, context="forkserver")
+    modules, blas_threads = executor.submit(imported_and_blas_threads).result()
+    assert set(preloaded(config)) <= modules
+    limit = int(LokyBackend()._prepare_worker_env(2)["OPENBLAS_NUM_THREADS"])
+    assert blas_threads == {limit}  # as loky's own workers get it from their environment
+
+
+def imported_and_blas_threads() -> tuple[set[str], set[int]]:
+    from threadpoolctl import threadpool_info
+
+    blas = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    return set(sys.modules), blas
 
 
 def test_stopping_the_workers_ends_them_mid_task_rather_than_waiting_for_it(tmp_path):

@@ -1,20 +1,26 @@
 """A parallel sweep's worker processes, started and warmed up before the first job arrives.
 
 Uses hydra-joblib-launcher's private `process_joblib_cfg`, to give loky exactly the arguments
-the launcher will, so that the launcher reuses the warmed-up workers, and loky's private
-reusable executor (`_executor`) to end them early.
+the launcher will, so that the launcher reuses the warmed-up workers; joblib's private
+`LokyBackend._prepare_worker_env`, for the thread limits of workers forked from a fork server
+(loky passes its environment only to workers it spawns itself); and loky's private reusable
+executor (`_executor`) to end them early.
 """
 
+import contextlib
+import importlib
 import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import load_data
 from scratchnet.core.heap import imports_settled
+from scratchnet.tracking.names import RUN_MODULES
 
 log = logging.getLogger("scratchnet.sweep")
 
@@ -58,23 +64,78 @@ def keep_plugins_across_jobs() -> None:
     Singleton.set_state = staticmethod(set_state)  # type: ignore[method-assign]
 
 
+def preloaded(config: DictConfig) -> list[str]:
+    """The modules a job imports (`warm_up_worker`'s), for the fork server to import once."""
+    modules = [
+        "hydra_plugins.hydra_joblib_launcher._core",  # the launcher's job
+        "scratchnet.sweep.job",  # what the task function runs
+        *RUN_MODULES,  # the run, its datasets, its model and its store
+    ]
+    if OmegaConf.select(config, "tracking.log_figure", default=False):
+        modules += ["scratchnet.core.png", "scratchnet.tracking.artifacts"]
+    return modules
+
+
+def start_fork_server(config: DictConfig, workers: int) -> bool:
+    """Start this process's fork server, which imports what a job needs once (`preloaded`), so
+    the workers forked from it start warm instead of each importing for seconds on the shared
+    cores; whether it runs (if it cannot start, loky starts its workers as before).
+
+    Its environment is this process's with the thread limits joblib gives its workers
+    (`LokyBackend._prepare_worker_env`, private), as BLAS reads them on import, in the server.
+    A server already running (an earlier sweep in this process) is kept, as loky keeps its
+    workers: its modules and limits are that sweep's.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from joblib._parallel_backends import LokyBackend
+
+    limits = LokyBackend()._prepare_worker_env(workers)
+    saved = {name: os.environ.get(name) for name in limits}
+    try:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(preloaded(config))
+        os.environ.update(limits)
+        forkserver.ensure_running()
+        return True
+    except (OSError, ValueError) as err:
+        log.debug("no fork server for the sweep's workers: %r", err)
+        return False
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def loky_start_method(method: str | None) -> Iterator[None]:
+    """Loky's default start method for the executors made in the block (None: unchanged)."""
+    from joblib.externals.loky.backend import context
+
+    before = context.get_start_method()
+    if method is not None:
+        context.set_start_method(method, force=True)
+    try:
+        yield
+    finally:
+        context.set_start_method(before, force=True)
+
+
 def warm_up_worker(config: DictConfig) -> int:
     """In a sweep worker: import what a job needs and load the sweep's data; returns the pid.
 
     A job in a fresh worker first spends ~4 s importing MLflow, its SQLAlchemy store,
     scikit-learn (digits) and, when runs draw their curves (`tracking.log_figure`),
-    matplotlib; what it imports is kept out of later garbage collections (`imports_settled`).
-    Nothing here touches the tracking store.
+    matplotlib: a worker forked from the fork server has them already, one that loky spawned
+    imports them here. What it imports is kept out of later garbage collections
+    (`imports_settled`). Nothing here touches the tracking store.
     """
     keep_plugins_across_jobs()
     with imports_settled():
-        import hydra_plugins.hydra_joblib_launcher._core  # noqa: F401  (the launcher's job)
-
-        import scratchnet.sweep.job  # noqa: F401  (what the task function runs)
-        import scratchnet.tracking.run  # noqa: F401  (the run, its datasets and its model)
-        from scratchnet.tracking.store import import_store_backend
-
-        import_store_backend()
+        for module in preloaded(config):
+            importlib.import_module(module)
         if OmegaConf.select(config, "tracking.log_figure", default=False):
             from scratchnet.core.png import png_bytes
             from scratchnet.tracking.artifacts import learning_curve_figure
@@ -108,9 +169,10 @@ def start_workers(config: DictConfig) -> threading.Thread | None:
 
     Hydra's joblib launcher starts its loky workers when it sends the first job, and each worker
     then imports for seconds while the launching process waits. Started here, once the grid is
-    checked, the workers import while this process creates the store and the parent run and
-    Hydra composes every job again. `joblib.Parallel` with the launcher's own arguments makes
-    loky's reusable executor, which the launcher's `Parallel` then reuses, workers and all.
+    checked, the workers are forked from a fork server that imports once (`start_fork_server`)
+    while this process creates the store and the parent run and Hydra composes every job
+    again. `joblib.Parallel` with the launcher's own arguments makes loky's reusable executor,
+    which the launcher's `Parallel` then reuses, workers and all.
     """
     arguments = joblib_arguments(config)
     if arguments is None:
@@ -125,9 +187,13 @@ def start_workers(config: DictConfig) -> threading.Thread | None:
     if workers < 2:  # one job at a time runs in this process: no worker
         return None
 
+    method = "forkserver" if start_fork_server(config, workers) else None
+
     def warm_up() -> None:
         try:
-            pids = Parallel(**arguments)(delayed(warm_up_worker)(config) for _ in range(workers))
+            with loky_start_method(method):  # the executor made here is the launcher's
+                tasks = (delayed(warm_up_worker)(config) for _ in range(workers))
+                pids = Parallel(**arguments)(tasks)
             log.debug("sweep workers warmed up: %s", sorted(set(pids)))
         except Exception as err:  # only ever a head start: the jobs import what they need
             log.debug("warming up the sweep's workers failed: %r", err)

@@ -23,10 +23,10 @@ from mlflow.tracking.metric_value_conversion_utils import (
 )
 from mlflow.utils import validation
 
+from scratchnet.tracking.names import SQL_STORE_MODULE
+
 if TYPE_CHECKING:  # imported by MLflow itself when it opens a SQL store (~1 s otherwise)
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-SQL_STORE_MODULE = "mlflow.store.tracking.sqlalchemy_store"
 
 
 def sql_store(client: MlflowClient) -> "SqlAlchemyStore | None":

@@ -9,6 +9,11 @@ from scratchnet.training.metrics import BATCH_LOSS, METRICS, PENALTY
 
 TAG_PREFIX = "scratchnet."
 
+# What a tracked run imports, for a sweep's workers to import ahead (MLflow stays this package's):
+# the run, and the SQL store MLflow opens (~1 s), whose class `bulk` looks up.
+SQL_STORE_MODULE = "mlflow.store.tracking.sqlalchemy_store"
+RUN_MODULES = ("scratchnet.tracking.run", SQL_STORE_MODULE)
+
 # MLflow's own tags (the values of mlflow.utils.mlflow_tags' constants).
 PARENT_TAG = "mlflow.parentRunId"
 GIT_COMMIT_SOURCE_TAG = "mlflow.source.git.commit"

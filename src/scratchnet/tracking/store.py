@@ -222,11 +222,6 @@ def _reaped(client: MlflowClient, reap: bool) -> MlflowClient:
     return client
 
 
-def import_store_backend() -> None:
-    """Import what opening a SQL store imports (~1 s), e.g. in a sweep worker warming up."""
-    import mlflow.store.tracking.sqlalchemy_store  # noqa: F401
-
-
 def open_for_run(uri: str | None, server_wait: float, in_sweep: bool) -> str:
     """The store a training run writes to, opened (`resolve_uri`); outside a sweep, runs that
     a dead process left RUNNING are ended FAILED first (a sweep's launcher does that for its
