@@ -136,11 +136,15 @@ def child_pids(pid: int) -> list[int]:
 
 
 def loky_workers(pid: int) -> list[int]:
-    """The joblib/loky worker processes of a sweep's parent (not its resource trackers)."""
+    """The joblib/loky worker processes of a sweep's parent (not its resource trackers): forked
+    from its fork server, or spawned by loky itself."""
     workers = []
     for child in child_pids(pid):
         with contextlib.suppress(OSError):
-            if b"popen_loky" in Path(f"/proc/{child}/cmdline").read_bytes():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"multiprocessing.forkserver" in cmdline:
+                workers += child_pids(child)
+            elif b"popen_loky" in cmdline:
                 workers.append(child)
     return workers
 

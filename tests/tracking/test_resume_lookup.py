@@ -91,3 +91,21 @@ def test_a_grid_whose_every_job_finished_may_run_none(jobs_and_store):
     assert not resume.some_job_runs(jobs[0], jobs, resume.job_hashes(jobs[0], jobs))
     more = [*jobs, grid_config(store, "trainer.lr=2.0")]
     assert resume.some_job_runs(jobs[0], more, resume.job_hashes(jobs[0], more))
+
+
+def test_every_job_of_a_sweep_into_a_new_store_or_experiment_runs(jobs_and_store):
+    jobs, store = jobs_and_store
+    assert resume.every_job_runs(jobs[0])
+    assert not store.parent.exists()  # telling so created nothing
+    RunRecorder.start(resolve_uri(f"sqlite:///{store}"), "elsewhere", "h1", {}, {}).end("FINISHED")
+    assert resume.every_job_runs(jobs[0])
+
+
+def test_a_sweep_into_an_experiment_already_there_may_skip_jobs_unless_it_does_not_resume(
+    jobs_and_store,
+):
+    jobs, store = jobs_and_store
+    uri = f"sqlite:///{store}"
+    RunRecorder.start(resolve_uri(uri), jobs[0].tracking.experiment, "h1", {}, {}).end("FAILED")
+    assert not resume.every_job_runs(jobs[0])
+    assert resume.every_job_runs(grid_config(store, "sweep.resume=false"))

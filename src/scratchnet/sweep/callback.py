@@ -21,7 +21,12 @@ from scratchnet.core.interrupts import install_sigterm_handler
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.launching import mark_launcher
-from scratchnet.sweep.workers import start_workers, starts_workers, stop_workers
+from scratchnet.sweep.workers import (
+    prepare_workers,
+    start_workers,
+    starts_workers,
+    stop_workers,
+)
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
 
 if TYPE_CHECKING:  # imports MLflow
@@ -48,6 +53,9 @@ class MlflowSweepCallback(HydraCallback):
         try:
             with imports_settled():  # MLflow's imports, kept out of later collections
                 claimed = claim_first(config)
+                if resume.every_job_runs(config):  # the workers' imports overlap the check
+                    mark_launcher()  # before any worker starts: each inherits the environment
+                    prepare_workers(config)
                 try:
                     jobs = check_sweep(config)
                     hashes = resume.job_hashes(config, jobs)

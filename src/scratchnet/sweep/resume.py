@@ -119,6 +119,14 @@ def experiment_in_store(config: DictConfig) -> bool:
     return bool(read_store(config, has_experiment))
 
 
+def every_job_runs(config: DictConfig) -> bool:
+    """Whether every job of the sweep is sure to run, told before its grid is composed: nothing
+    resumes, or its SQLite store holds no experiment of its name yet (`read_store`)."""
+    if not (config.sweep.resume and config.tracking.enabled):
+        return True
+    return read_store(config, has_experiment) is False
+
+
 def some_job_runs(
     config: DictConfig, jobs: Sequence[DictConfig] | None, hashes: list[str] | None
 ) -> bool:

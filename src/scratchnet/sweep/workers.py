@@ -4,13 +4,15 @@ Uses hydra-joblib-launcher's private `process_joblib_cfg`, to give loky exactly 
 the launcher will, so that the launcher reuses the warmed-up workers; joblib's private
 `LokyBackend._prepare_worker_env`, for the thread limits of workers forked from a fork server
 (loky passes its environment only to workers it spawns itself); and loky's private reusable
-executor (`_executor`) to end them early.
+executor (`_executor`) and multiprocessing's fork server (`forkserver._forkserver`) to end
+them early.
 """
 
 import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -107,6 +109,14 @@ def start_fork_server(config: DictConfig, workers: int) -> bool:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def prepare_workers(config: DictConfig) -> None:
+    """Start a joblib sweep's fork server now (for 2 or more workers), its workers later."""
+    arguments = joblib_arguments(config)
+    workers = 1 if arguments is None else worker_count(arguments)
+    if workers >= 2:
+        start_fork_server(config, workers)
 
 
 @contextlib.contextmanager
@@ -207,9 +217,15 @@ LOKY_EXECUTOR_MODULE = "joblib.externals.loky.reusable_executor"
 
 
 def stop_workers() -> None:
-    """End the sweep's started workers now, mid-import if need be (a sweep stopped before its
-    first job): loky's own exit waits for each to finish its warm-up. A no-op if none run."""
+    """End the sweep's started workers and fork server now, mid-import if need be (a sweep
+    stopped before its first job): loky's own exit waits for each worker to finish its warm-up,
+    and the server would import on after this process ends. A no-op if none run."""
     module = sys.modules.get(LOKY_EXECUTOR_MODULE)
     executor = getattr(module, "_executor", None)  # loky's reusable executor, once made
     if executor is not None:
         executor.shutdown(wait=False, kill_workers=True)
+    server = getattr(sys.modules.get("multiprocessing.forkserver"), "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)  # the fork server, maybe mid-import
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # its next `ensure_running` reaps it, starts another
