@@ -5,6 +5,7 @@ updates; these tests hold it to the inline path bit for bit, and to never waitin
 thread that has not begun.
 """
 
+import signal
 import threading
 
 import numpy as np
@@ -70,7 +71,7 @@ def test_a_chunk_the_busy_thread_has_not_begun_is_made_by_the_updates(digits):
     stepper = FastStepper(net, digits, SGD(0.3), prefetch=True)
     release = threading.Event()
     try:
-        stepper.prefetcher._pool.submit(release.wait, 60)  # the spare core is busy elsewhere
+        stepper.prefetcher._tasks.put(lambda: release.wait(60))  # the spare core is busy
         stepper.plan(batches)
         for rows in batches:
             stepper.step(rows)  # would wait 60 s if it waited for the thread
@@ -97,3 +98,36 @@ def test_an_overlapped_train_prefetches_and_leaves_no_thread_behind(digits):
     train(fresh_net(digits), digits, **kw)
     assert max(seen) == 1  # while training
     assert not prefetch_threads()  # after
+
+
+def in_the_updates(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "steps" and frame.f_code.co_filename.endswith("loop.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def test_the_updates_hand_chunks_over_without_python_level_locks_a_ctrl_c_could_leave_held(
+    digits,
+):
+    """Ctrl-C raises between two bytecodes: inside `threading`'s or `concurrent.futures`'
+    Python code it can leave a lock held that the thread then waits on forever (the run's
+    close hung so). Sampled every 0.1 ms, the updates are never found there."""
+    seen = {"updates": 0, "locking": 0}
+
+    def sample(signum, frame):
+        if in_the_updates(frame):
+            seen["updates"] += 1
+            code = frame.f_code.co_filename
+            seen["locking"] += "threading.py" in code or "concurrent/futures" in code
+
+    previous = signal.signal(signal.SIGALRM, sample)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+        train(fresh_net(digits), digits, lr=0.1, batch_size=1, epochs=2, eval_threads=2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert seen["updates"] > 100  # it sampled the updates
+    assert seen["locking"] == 0

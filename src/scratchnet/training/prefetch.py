@@ -4,11 +4,18 @@ An epoch's batches are known when it begins, so the rows each update reads (gath
 the stored pixels and scaled to features) can be made ahead by a background thread, a few
 batches at a time, while the updates go on: the updates then only read them. The very
 same take and divide run on the very same rows (elementwise: no number changes).
+
+The updates hand chunks over and wait for them through C-level primitives only (a
+`SimpleQueue`, plain locks): a Ctrl-C raised between two of their bytecodes cannot leave a
+lock held that the thread needs, as `concurrent.futures`' Python-level locks can, which
+then hung the run's close.
 """
 
+import functools
+import queue
+import threading
 from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +43,18 @@ class _Slot:
             self.hot = np.empty(rows, dtype=np.intp)
 
 
+class _Chunk:
+    """Batches to make into a slot, by whichever side claims them first: the thread, or the
+    updates when they need them before the thread has begun."""
+
+    def __init__(self, batches: list[NDArray], slot: int) -> None:
+        self.batches, self.slot = batches, slot
+        self.claim = threading.Lock()  # taken by the side that makes the chunk
+        self.ready = threading.Lock()  # held until the thread has made it
+        self.ready.acquire()
+        self.error: BaseException | None = None  # what making it on the thread raised
+
+
 class Prefetcher:
     """Features and labels of an epoch's batches, in order, made ahead on one thread.
 
@@ -48,14 +67,17 @@ class Prefetcher:
 
     def __init__(self, reader: RowReader, t: NDArray, dtype: np.dtype) -> None:
         self.reader, self.t, self.dtype = reader, t, dtype
-        self._pool = ThreadPoolExecutor(1, "scratchnet-prefetch")
+        self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._slots = [_Slot() for _ in range(SLOTS)]
         self._staging = np.empty((0,), dtype=reader.pixels.dtype)
         self._positions: dict[int, NDArray] = {}
-        self._chunks: deque[tuple[list[NDArray], int, Future]] = deque()
+        self._chunks: deque[_Chunk] = deque()
         self._todo: deque[list[NDArray]] = deque()
         self._free: deque[int] = deque(range(SLOTS))
         self._current: tuple[list[NDArray], int, int, int] | None = None  # + next, its row
+        self._thread = threading.Thread(target=self._serve, name="scratchnet-prefetch")
+        self._thread.daemon = True  # never holds up the interpreter's exit
+        self._thread.start()
 
     def plan(self, batches: Sequence[NDArray]) -> None:
         """The batches the coming `take` calls will ask for, in order (replaces any plan)."""
@@ -74,12 +96,9 @@ class Prefetcher:
                 self._fill()
             if not self._chunks:
                 return None
-            batches, slot, future = self._chunks.popleft()
-            if future.cancel():  # not begun (the spare core is busy): make it here, now
-                self._make(batches, self._slots[slot], on_thread=False)
-            else:
-                future.result()
-            self._current = (batches, slot, 0, 0)
+            chunk = self._chunks.popleft()
+            self._await(chunk, make=True)
+            self._current = (chunk.batches, chunk.slot, 0, 0)
         batches, slot, i, start = self._current
         if batches[i] is not rows:
             self._drop()
@@ -92,9 +111,35 @@ class Prefetcher:
     def _fill(self) -> None:
         """Hand every free slot the next chunk to make."""
         while self._free and self._todo:
-            slot, batches = self._free.popleft(), self._todo.popleft()
-            future = self._pool.submit(self._make, batches, self._slots[slot], True)
-            self._chunks.append((batches, slot, future))
+            chunk = _Chunk(self._todo.popleft(), self._free.popleft())
+            self._chunks.append(chunk)
+            self._tasks.put(functools.partial(self._make_claimed, chunk))
+
+    def _serve(self) -> None:
+        """The thread: run each task handed over, until told to stop (None)."""
+        while (task := self._tasks.get()) is not None:
+            task()
+
+    def _make_claimed(self, chunk: _Chunk) -> None:
+        """On the thread: make the chunk unless the updates have claimed it."""
+        if chunk.claim.acquire(blocking=False):
+            try:
+                self._make(chunk.batches, self._slots[chunk.slot], on_thread=True)
+            except BaseException as err:  # raised where the chunk is awaited
+                chunk.error = err
+            finally:
+                chunk.ready.release()
+
+    def _await(self, chunk: _Chunk, make: bool) -> None:
+        """Wait for the chunk the thread is making; one it has not begun is made here (with
+        `make`: the spare core is busy) or dropped, and the thread then skips it."""
+        if chunk.claim.acquire(blocking=False):
+            if make:
+                self._make(chunk.batches, self._slots[chunk.slot], on_thread=False)
+            return
+        chunk.ready.acquire()
+        if chunk.error is not None:
+            raise chunk.error
 
     def _make(self, batches: list[NDArray], slot: _Slot, on_thread: bool) -> None:
         """Gather and scale the chunk's rows into `slot`, and its labels' positions; on the
@@ -122,10 +167,9 @@ class Prefetcher:
 
     def _drop(self) -> None:
         """Forget the plan: wait for the chunks in the making, free every slot."""
-        for _, slot, future in self._chunks:
-            if not future.cancel():
-                future.result()
-            self._free.append(slot)
+        for chunk in self._chunks:
+            self._await(chunk, make=False)
+            self._free.append(chunk.slot)
         if self._current is not None:
             self._free.append(self._current[1])
         self._chunks.clear()
@@ -133,6 +177,9 @@ class Prefetcher:
         self._current = None
 
     def close(self) -> None:
-        """Stop the thread (after the chunk it may be making)."""
+        """Stop the thread (after the chunk it may be making; the others are dropped)."""
         self._todo.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for chunk in self._chunks:
+            chunk.claim.acquire(blocking=False)
+        self._tasks.put(None)
+        self._thread.join()
