@@ -232,7 +232,7 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         f"tracking.uri={store_uri}",
         "trainer.progress=false",
         "data.train_size=200",
-        "trainer.epochs=300",
+        "trainer.epochs=3000",  # seconds a job, so that Ctrl-C surely finds the second running
         "seed=0,1",
     ]
     proc = subprocess.Popen(
@@ -245,7 +245,10 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict:
             k.info.status == "RUNNING" for k in kids
         ):
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the sweep never had one job FINISHED while another was RUNNING")
     proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout=60)
     interrupted = split(all_runs(client))
