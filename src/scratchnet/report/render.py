@@ -32,9 +32,11 @@ def draw_pngs(
     specs: Sequence[FigureSpec], meanwhile: Callable[[], object] | None = None
 ) -> list[bytes]:
     """The PNGs of `specs` (all drawn), in parallel where there are cores and fork; there,
-    `meanwhile` runs here while the workers draw (they are forked first, without it)."""
-    if specs:
-        import_drawing()
+    `meanwhile` runs here while the workers draw (they are forked first, without it).
+
+    Each worker imports matplotlib itself (`import_drawing`) rather than inheriting it: that
+    import then runs beside `meanwhile` instead of before it, on the path to the report's end.
+    """
     workers = min(len(specs), cores())
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [draw_one_here(spec) for spec in specs]
@@ -42,7 +44,7 @@ def draw_pngs(
     _PENDING = list(specs)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, context, import_drawing) as pool:
             drawn = pool.map(draw_one, range(len(specs)))  # forks every worker now
             if meanwhile is not None:
                 meanwhile()
