@@ -3,10 +3,17 @@
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.types import RunMode
+from omegaconf import OmegaConf
 
 from scratchnet.config import register_configs
 from scratchnet.core.paths import config_dir
-from scratchnet.sweep.check import check_sweep, checked, grid_jobs
+from scratchnet.sweep.check import (
+    SharedCompositions,
+    check_sweep,
+    checked,
+    checked_bases,
+    grid_jobs,
+)
 
 
 def test_the_checked_grid_needs_no_second_compose_but_another_job_does():
@@ -21,3 +28,35 @@ def test_the_checked_grid_needs_no_second_compose_but_another_job_does():
         assert len(jobs) == 2 and checked(jobs) and checked(jobs[1:])
         assert not checked([*jobs, ["trainer.lr=3", "data.train_size=50"]])
         assert not checked([])
+
+
+class CountingLoader:
+    """Hydra's config loader, counting its full compositions."""
+
+    def __init__(self, loader) -> None:
+        self.loader, self.full = loader, 0
+
+    def load_sweep_config(self, master_config, sweep_overrides):
+        self.full += 1
+        return self.loader.load_sweep_config(master_config, sweep_overrides)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
+def test_jobs_run_where_the_grid_was_checked_start_from_its_compositions_and_no_other_sweeps():
+    register_configs()
+    grid = ["trainer.lr=0.1,2", "data.train_size=50"]
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        hydra = GlobalHydra.instance().hydra
+        config = hydra.compose_config("config", grid, run_mode=RunMode.MULTIRUN)
+        another = hydra.compose_config("config", grid, run_mode=RunMode.MULTIRUN)
+        check_sweep(config)
+        loader = CountingLoader(hydra.config_loader)
+        shared = SharedCompositions(loader, checked_bases(config))
+        for job in grid_jobs(list(config.hydra.overrides.task), {}):
+            composed = shared.load_sweep_config(config, job)
+            full = hydra.config_loader.load_sweep_config(config, list(job))
+            assert OmegaConf.to_container(composed) == OmegaConf.to_container(full)
+        assert loader.full == 0
+        assert checked_bases(another) == {}

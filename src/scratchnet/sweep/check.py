@@ -62,6 +62,7 @@ def check_sweep(config: DictConfig) -> list[DictConfig] | None:
     hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
     _CHECKED.clear()
+    _CHECKED_BASES.clear()
     if hydra is None or not sweeper.endswith(GRID_SWEEPERS):
         check_job(config, {})
         return None
@@ -86,10 +87,18 @@ def check_sweep(config: DictConfig) -> list[DictConfig] | None:
                 f"{one_line(err)}; in sweep job #{number} of {len(jobs)}: {' '.join(varied)}"
             ) from None
     _CHECKED.update(tuple(job) for job in jobs)
+    _CHECKED_BASES.update(config=config, bases=composed)
     return configs
 
 
 _CHECKED: set[tuple[str, ...]] = set()  # the jobs this process's last check composed
+_CHECKED_BASES: dict[str, Any] = {}  # its sweep's config and the compositions its jobs shared
+
+
+def checked_bases(config: DictConfig) -> dict[tuple[str, ...], DictConfig]:
+    """The compositions this process's pre-flight check of the sweep `config` shared
+    (`compose_job`), for its jobs run here; empty for any other sweep's config."""
+    return dict(_CHECKED_BASES["bases"]) if _CHECKED_BASES.get("config") is config else {}
 
 
 def checked(batch: Sequence[Sequence[str]]) -> bool:
@@ -151,12 +160,16 @@ class SharedCompositions:
     group choice per process, so a warm worker composes a grid's job in milliseconds, not the
     ~70 ms of a full composition. Launchers pickle it with every job; `token` names the sweep,
     so a worker keeps one sweep's compositions across its jobs and never mixes two sweeps'.
+    Jobs run in this process may start from the pre-flight check's (`checked_bases`).
     Everything else is the real loader's.
     """
 
-    def __init__(self, loader: ConfigLoader) -> None:
+    def __init__(
+        self, loader: ConfigLoader, bases: dict[tuple[str, ...], DictConfig] | None = None
+    ) -> None:
         self.loader = loader
         self.token = uuid.uuid4().hex
+        _SHARED[self.token] = dict(bases or {})
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]):
         composed = _SHARED.setdefault(self.token, {})

@@ -11,7 +11,7 @@ from hydra.types import HydraContext
 from omegaconf import DictConfig
 
 from scratchnet.sweep import resume
-from scratchnet.sweep.check import SharedCompositions, checked, compose_job
+from scratchnet.sweep.check import SharedCompositions, checked, checked_bases, compose_job
 
 log = logging.getLogger("scratchnet")
 
@@ -34,9 +34,8 @@ class GridSweeper(BasicSweeper):
     def setup(self, *, hydra_context: Any, task_function: Any, config: DictConfig) -> None:
         """The configured launcher, composing its jobs with `SharedCompositions`; unless every
         job is a skip (`SkippedJobs`: no workers)."""
-        shared = HydraContext(
-            SharedCompositions(hydra_context.config_loader), hydra_context.callbacks
-        )
+        loader = SharedCompositions(hydra_context.config_loader, checked_bases(config))
+        shared = HydraContext(loader, hydra_context.callbacks)
         super().setup(hydra_context=shared, task_function=task_function, config=config)
         self.hydra_context = hydra_context  # the batch check composes with the real loader
         skips = resume.all_skips()
