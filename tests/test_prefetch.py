@@ -71,7 +71,7 @@ def test_a_chunk_the_busy_thread_has_not_begun_is_made_by_the_updates(digits):
     stepper = FastStepper(net, digits, SGD(0.3), prefetch=True)
     release = threading.Event()
     try:
-        stepper.prefetcher._tasks.put(lambda: release.wait(60))  # the spare core is busy
+        stepper.prefetcher._thread.submit(lambda: release.wait(60))  # the spare core is busy
         stepper.plan(batches)
         for rows in batches:
             stepper.step(rows)  # would wait 60 s if it waited for the thread
@@ -100,25 +100,26 @@ def test_an_overlapped_train_prefetches_and_leaves_no_thread_behind(digits):
     assert not prefetch_threads()  # after
 
 
-def in_the_updates(frame) -> bool:
+def in_the_epochs(frame) -> bool:
+    """True when the main thread is inside train()'s overlapped epochs (updates, evaluation)."""
     while frame is not None:
-        if frame.f_code.co_name == "steps" and frame.f_code.co_filename.endswith("loop.py"):
+        if frame.f_code.co_name == "overlapped" and frame.f_code.co_filename.endswith("loop.py"):
             return True
         frame = frame.f_back
     return False
 
 
-def test_the_updates_hand_chunks_over_without_python_level_locks_a_ctrl_c_could_leave_held(
+def test_the_epochs_hand_work_to_threads_without_python_level_locks_a_ctrl_c_could_leave_held(
     digits,
 ):
     """Ctrl-C raises between two bytecodes: inside `threading`'s or `concurrent.futures`'
-    Python code it can leave a lock held that the thread then waits on forever (the run's
-    close hung so). Sampled every 0.1 ms, the updates are never found there."""
-    seen = {"updates": 0, "locking": 0}
+    Python code it can leave a lock held that a helper thread then waits on forever (the
+    run's close hung so). Sampled every 0.1 ms, the epochs are never found there."""
+    seen = {"epochs": 0, "locking": 0}
 
     def sample(signum, frame):
-        if in_the_updates(frame):
-            seen["updates"] += 1
+        if in_the_epochs(frame):
+            seen["epochs"] += 1
             code = frame.f_code.co_filename
             seen["locking"] += "threading.py" in code or "concurrent/futures" in code
 
@@ -129,5 +130,5 @@ def test_the_updates_hand_chunks_over_without_python_level_locks_a_ctrl_c_could_
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert seen["updates"] > 100  # it sampled the updates
+    assert seen["epochs"] > 100  # it sampled them
     assert seen["locking"] == 0

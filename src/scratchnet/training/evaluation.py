@@ -7,8 +7,8 @@ epoch's updates), and `ReferenceEvaluation`, `TwoLayerNet.evaluate` as the chapt
 """
 
 import copy
+import functools
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -17,6 +17,7 @@ from scratchnet.data import Dataset
 from scratchnet.data.features import RowReader
 from scratchnet.nn import TwoLayerNet
 from scratchnet.training.fast import Workspace
+from scratchnet.training.helpers import Done, HelperThread
 from scratchnet.training.metrics import epoch_metrics
 
 
@@ -70,11 +71,11 @@ class BlockEvaluator:
             for start in range(0, len(reader), block_rows)
         ]
         self.workspaces = [Workspace(self.target) for _ in range(max(threads, 1))]
-        self._pool = ThreadPoolExecutor(threads - 1, "scratchnet-eval") if threads > 1 else None
+        self._helpers = [HelperThread(f"scratchnet-eval_{i}") for i in range(threads - 1)]
         self._lock = threading.Lock()
         self._next = len(self.blocks)
         self._sums: list[tuple[float, int]] = []
-        self._futures: list[Future] = []
+        self._pending: list[Done] = []
 
     def start(self) -> None:
         """Begin evaluating the net's current weights (the background threads start now)."""
@@ -83,8 +84,10 @@ class BlockEvaluator:
                 np.copyto(self.target.params[key], value)
         self._sums = [(0.0, 0)] * len(self.blocks)
         self._next = 0
-        if self._pool is not None:
-            self._futures = [self._pool.submit(self._work, ws) for ws in self.workspaces[1:]]
+        self._pending = [
+            helper.submit(functools.partial(self._work, ws))
+            for helper, ws in zip(self._helpers, self.workspaces[1:], strict=True)
+        ]
 
     def _claim(self) -> int | None:
         with self._lock:
@@ -99,9 +102,9 @@ class BlockEvaluator:
                 self._sums[i] = ws.block_sums(reader, t, start, stop)
 
     def _wait(self) -> None:
-        futures, self._futures = self._futures, []
-        for future in futures:
-            future.result()
+        pending, self._pending = self._pending, []
+        for done in pending:
+            done.wait()
 
     def result(self) -> dict[str, float]:
         """The metrics of the weights given to `start`, once every block is done."""
@@ -129,8 +132,8 @@ class BlockEvaluator:
         with self._lock:
             self._next = len(self.blocks)
         self._wait()
-        if self._pool is not None:
-            self._pool.shutdown()
+        for helper in self._helpers:
+            helper.close()
 
 
 def penalty(net: TwoLayerNet) -> float | None:

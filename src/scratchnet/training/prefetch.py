@@ -4,24 +4,21 @@ An epoch's batches are known when it begins, so the rows each update reads (gath
 the stored pixels and scaled to features) can be made ahead by a background thread, a few
 batches at a time, while the updates go on: the updates then only read them. The very
 same take and divide run on the very same rows (elementwise: no number changes).
-
-The updates hand chunks over and wait for them through C-level primitives only (a
-`SimpleQueue`, plain locks): a Ctrl-C raised between two of their bytecodes cannot leave a
-lock held that the thread needs, as `concurrent.futures`' Python-level locks can, which
-then hung the run's close.
+The thread is a `HelperThread`: a Ctrl-C landing in the updates' hand-overs cannot leave a
+lock held that it needs (which hung the run's close with `concurrent.futures`).
 """
 
 import functools
-import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from scratchnet.data.features import RowReader
 from scratchnet.training.fast import label_positions
+from scratchnet.training.helpers import Done, HelperThread
 
 CHUNK_BATCHES = 8  # batches made per hand-over: few enough to stay in cache, enough to amortize
 SLOTS = 2  # one chunk being read by the updates, the next one being made
@@ -50,9 +47,7 @@ class _Chunk:
     def __init__(self, batches: list[NDArray], slot: int) -> None:
         self.batches, self.slot = batches, slot
         self.claim = threading.Lock()  # taken by the side that makes the chunk
-        self.ready = threading.Lock()  # held until the thread has made it
-        self.ready.acquire()
-        self.error: BaseException | None = None  # what making it on the thread raised
+        self.done: Done | None = None  # the thread's turn at it, once handed over
 
 
 class Prefetcher:
@@ -67,7 +62,6 @@ class Prefetcher:
 
     def __init__(self, reader: RowReader, t: NDArray, dtype: np.dtype) -> None:
         self.reader, self.t, self.dtype = reader, t, dtype
-        self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._slots = [_Slot() for _ in range(SLOTS)]
         self._staging = np.empty((0,), dtype=reader.pixels.dtype)
         self._positions: dict[int, NDArray] = {}
@@ -75,9 +69,7 @@ class Prefetcher:
         self._todo: deque[list[NDArray]] = deque()
         self._free: deque[int] = deque(range(SLOTS))
         self._current: tuple[list[NDArray], int, int, int] | None = None  # + next, its row
-        self._thread = threading.Thread(target=self._serve, name="scratchnet-prefetch")
-        self._thread.daemon = True  # never holds up the interpreter's exit
-        self._thread.start()
+        self._thread = HelperThread("scratchnet-prefetch")
 
     def plan(self, batches: Sequence[NDArray]) -> None:
         """The batches the coming `take` calls will ask for, in order (replaces any plan)."""
@@ -112,23 +104,13 @@ class Prefetcher:
         """Hand every free slot the next chunk to make."""
         while self._free and self._todo:
             chunk = _Chunk(self._todo.popleft(), self._free.popleft())
+            chunk.done = self._thread.submit(functools.partial(self._make_claimed, chunk))
             self._chunks.append(chunk)
-            self._tasks.put(functools.partial(self._make_claimed, chunk))
-
-    def _serve(self) -> None:
-        """The thread: run each task handed over, until told to stop (None)."""
-        while (task := self._tasks.get()) is not None:
-            task()
 
     def _make_claimed(self, chunk: _Chunk) -> None:
         """On the thread: make the chunk unless the updates have claimed it."""
         if chunk.claim.acquire(blocking=False):
-            try:
-                self._make(chunk.batches, self._slots[chunk.slot], on_thread=True)
-            except BaseException as err:  # raised where the chunk is awaited
-                chunk.error = err
-            finally:
-                chunk.ready.release()
+            self._make(chunk.batches, self._slots[chunk.slot], on_thread=True)
 
     def _await(self, chunk: _Chunk, make: bool) -> None:
         """Wait for the chunk the thread is making; one it has not begun is made here (with
@@ -137,9 +119,8 @@ class Prefetcher:
             if make:
                 self._make(chunk.batches, self._slots[chunk.slot], on_thread=False)
             return
-        chunk.ready.acquire()
-        if chunk.error is not None:
-            raise chunk.error
+        assert chunk.done is not None, "a chunk is handed over as it is planned"
+        chunk.done.wait()
 
     def _make(self, batches: list[NDArray], slot: _Slot, on_thread: bool) -> None:
         """Gather and scale the chunk's rows into `slot`, and its labels' positions; on the
@@ -181,5 +162,4 @@ class Prefetcher:
         self._todo.clear()
         for chunk in self._chunks:
             chunk.claim.acquire(blocking=False)
-        self._tasks.put(None)
-        self._thread.join()
+        self._thread.close()
