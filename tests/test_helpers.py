@@ -1,6 +1,8 @@
 """train()'s helper threads: tasks run in order, an error surfaces where it is waited for."""
 
+import gc
 import threading
+import time
 
 import pytest
 
@@ -33,3 +35,14 @@ def test_a_tasks_error_is_raised_where_it_is_waited_for_and_the_thread_goes_on()
     finally:
         helper.close()
     assert not [t for t in threading.enumerate() if t.name == "scratchnet-test"]
+
+
+def test_a_helper_thread_its_owner_forgot_to_close_ends_once_it_is_collected():
+    helper = HelperThread("scratchnet-forgotten")
+    helper.submit(lambda: None).wait()
+    del helper
+    gc.collect()
+    deadline = time.monotonic() + 30
+    while any(t.name == "scratchnet-forgotten" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the forgotten helper's thread is still running"
+        time.sleep(0.01)

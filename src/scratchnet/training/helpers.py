@@ -8,7 +8,10 @@ only puts into a `SimpleQueue` and acquires plain locks: C calls, done whole or 
 
 import queue
 import threading
+import weakref
 from collections.abc import Callable
+
+Tasks = queue.SimpleQueue  # of (task, Done), then None to stop
 
 
 class Done:
@@ -31,13 +34,15 @@ class Done:
 
 
 class HelperThread:
-    """A daemon thread running the tasks handed to it, in order, until `close`."""
+    """A daemon thread running the tasks handed to it, in order, until `close` (or until this
+    object is garbage-collected: an owner that failed before closing it leaves no thread)."""
 
     def __init__(self, name: str) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Callable[[], object], Done] | None]
-        self._tasks = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._tasks: Tasks[tuple[Callable[[], object], Done] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=_serve, args=(self._tasks,), name=name)
+        self._thread.daemon = True
         self._thread.start()
+        self._stop = weakref.finalize(self, self._tasks.put, None)
 
     def submit(self, task: Callable[[], object]) -> Done:
         """Hand `task` over; its completion."""
@@ -45,17 +50,21 @@ class HelperThread:
         self._tasks.put((task, done))
         return done
 
-    def _serve(self) -> None:
-        while (item := self._tasks.get()) is not None:
-            task, done = item
-            try:
-                task()
-            except BaseException as err:  # raised where the task is waited for
-                done.set(err)
-            else:
-                done.set()
-
     def close(self) -> None:
         """Stop the thread once the tasks handed over before are run."""
-        self._tasks.put(None)
+        self._stop()
         self._thread.join()
+
+
+def _serve(tasks: Tasks) -> None:
+    """The thread: run each task, holding nothing of it (nor of its owner) while it waits."""
+    while (item := tasks.get()) is not None:
+        task, done = item
+        del item
+        try:
+            task()
+        except BaseException as err:  # raised where the task is waited for
+            done.set(err)
+        else:
+            done.set()
+        del task, done
