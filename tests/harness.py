@@ -35,6 +35,15 @@ CHROMIUM_FLAGS = (
 )
 
 
+def in_the_loop(frame, function: str) -> bool:
+    """True when `frame` (a signal handler's) runs inside training/loop.py's `function`."""
+    while frame is not None:
+        if frame.f_code.co_name == function and frame.f_code.co_filename.endswith("loop.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def run_cli(
     *args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 
+from harness import in_the_loop
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.nn import SGD, TwoLayerNet
 from scratchnet.training import Callback, batch_indices, make_plan, train
@@ -100,15 +101,6 @@ def test_an_overlapped_train_prefetches_and_leaves_no_thread_behind(digits):
     assert not prefetch_threads()  # after
 
 
-def in_the_epochs(frame) -> bool:
-    """True when the main thread is inside train()'s overlapped epochs (updates, evaluation)."""
-    while frame is not None:
-        if frame.f_code.co_name == "overlapped" and frame.f_code.co_filename.endswith("loop.py"):
-            return True
-        frame = frame.f_back
-    return False
-
-
 def test_the_epochs_hand_work_to_threads_without_python_level_locks_a_ctrl_c_could_leave_held(
     digits,
 ):
@@ -118,7 +110,7 @@ def test_the_epochs_hand_work_to_threads_without_python_level_locks_a_ctrl_c_cou
     seen = {"epochs": 0, "locking": 0}
 
     def sample(signum, frame):
-        if in_the_epochs(frame):
+        if in_the_loop(frame, "overlapped"):  # the epochs: updates and evaluation
             seen["epochs"] += 1
             code = frame.f_code.co_filename
             seen["locking"] += "threading.py" in code or "concurrent/futures" in code

@@ -1,5 +1,6 @@
 """The grid's pre-flight check composes each job once: the sweeper does not compose it again."""
 
+import pytest
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.types import RunMode
@@ -15,19 +16,25 @@ from scratchnet.sweep.check import (
     grid_jobs,
 )
 
+GRID = ["trainer.lr=0.1,2", "data.train_size=50"]
 
-def test_the_checked_grid_needs_no_second_compose_but_another_job_does():
+
+@pytest.fixture
+def hydra():
+    """Hydra's app on the project's config folder, as `scratchnet-train -m` runs it."""
     register_configs()
-    grid = ["trainer.lr=0.1,2", "data.train_size=50"]
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        hydra = GlobalHydra.instance().hydra
-        config = hydra.compose_config("config", grid, run_mode=RunMode.MULTIRUN)
-        jobs = grid_jobs(list(config.hydra.overrides.task), {})
-        assert not checked(jobs)
-        check_sweep(config)
-        assert len(jobs) == 2 and checked(jobs) and checked(jobs[1:])
-        assert not checked([*jobs, ["trainer.lr=3", "data.train_size=50"]])
-        assert not checked([])
+        yield GlobalHydra.instance().hydra
+
+
+def test_the_checked_grid_needs_no_second_compose_but_another_job_does(hydra):
+    config = hydra.compose_config("config", GRID, run_mode=RunMode.MULTIRUN)
+    jobs = grid_jobs(list(config.hydra.overrides.task), {})
+    assert not checked(jobs)
+    check_sweep(config)
+    assert len(jobs) == 2 and checked(jobs) and checked(jobs[1:])
+    assert not checked([*jobs, ["trainer.lr=3", "data.train_size=50"]])
+    assert not checked([])
 
 
 class CountingLoader:
@@ -44,19 +51,17 @@ class CountingLoader:
         return getattr(self.loader, name)
 
 
-def test_jobs_run_where_the_grid_was_checked_start_from_its_compositions_and_no_other_sweeps():
-    register_configs()
-    grid = ["trainer.lr=0.1,2", "data.train_size=50"]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        hydra = GlobalHydra.instance().hydra
-        config = hydra.compose_config("config", grid, run_mode=RunMode.MULTIRUN)
-        another = hydra.compose_config("config", grid, run_mode=RunMode.MULTIRUN)
-        check_sweep(config)
-        loader = CountingLoader(hydra.config_loader)
-        shared = SharedCompositions(loader, checked_bases(config))
-        for job in grid_jobs(list(config.hydra.overrides.task), {}):
-            composed = shared.load_sweep_config(config, job)
-            full = hydra.config_loader.load_sweep_config(config, list(job))
-            assert OmegaConf.to_container(composed) == OmegaConf.to_container(full)
-        assert loader.full == 0
-        assert checked_bases(another) == {}
+def test_jobs_run_where_the_grid_was_checked_start_from_its_compositions_and_no_other_sweeps(
+    hydra,
+):
+    config = hydra.compose_config("config", GRID, run_mode=RunMode.MULTIRUN)
+    another = hydra.compose_config("config", GRID, run_mode=RunMode.MULTIRUN)
+    check_sweep(config)
+    loader = CountingLoader(hydra.config_loader)
+    shared = SharedCompositions(loader, checked_bases(config))
+    for job in grid_jobs(list(config.hydra.overrides.task), {}):
+        composed = shared.load_sweep_config(config, job)
+        full = hydra.config_loader.load_sweep_config(config, list(job))
+        assert OmegaConf.to_container(composed) == OmegaConf.to_container(full)
+    assert loader.full == 0
+    assert checked_bases(another) == {}

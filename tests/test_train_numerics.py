@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from harness import MNIST_DIR
+from harness import MNIST_DIR, in_the_loop
 from scratchnet.data import Dataset, load_dataset
 from scratchnet.data.features import RowReader
 from scratchnet.nn import SGD, TwoLayerNet
@@ -282,15 +282,6 @@ def test_overlapped_divergence_stops_at_the_same_epoch_with_the_same_weights(dig
         assert np.array_equal(net_a.params[name], net_b.params[name])
 
 
-def in_the_updates(frame) -> bool:
-    """True when the main thread is inside train()'s updates (its inner `steps`)."""
-    while frame is not None:
-        if frame.f_code.co_name == "steps" and frame.f_code.co_filename.endswith("loop.py"):
-            return True
-        frame = frame.f_back
-    return False
-
-
 def test_an_interrupt_while_training_still_reports_the_epoch_being_evaluated(digits):
     """Ctrl-C lands in epoch 3's updates while epoch 2 is evaluated: epoch 2 still arrives."""
     seen = []
@@ -302,7 +293,7 @@ def test_an_interrupt_while_training_still_reports_the_epoch_being_evaluated(dig
                 signal.setitimer(signal.ITIMER_REAL, 0.002)
 
     def interrupt(signum, frame):
-        if not in_the_updates(frame):  # not there yet: try again shortly
+        if not in_the_loop(frame, "steps"):  # not there yet: try again shortly
             signal.setitimer(signal.ITIMER_REAL, 0.001)
             return
         raise KeyboardInterrupt

@@ -21,6 +21,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from scratchnet.config import load_data
+from scratchnet.core.environ import environment
 from scratchnet.core.heap import imports_settled
 from scratchnet.tracking.names import RUN_MODULES
 
@@ -94,21 +95,14 @@ def start_fork_server(config: DictConfig, workers: int) -> bool:
     from joblib._parallel_backends import LokyBackend
 
     limits = LokyBackend()._prepare_worker_env(workers)
-    saved = {name: os.environ.get(name) for name in limits}
     try:
         multiprocessing.get_context("forkserver").set_forkserver_preload(preloaded(config))
-        os.environ.update(limits)
-        forkserver.ensure_running()
+        with environment(limits):
+            forkserver.ensure_running()
         return True
     except (OSError, ValueError) as err:
         log.debug("no fork server for the sweep's workers: %r", err)
         return False
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def prepare_workers(config: DictConfig) -> None:

@@ -8,12 +8,12 @@ start or flush meanwhile wait up to `tracking.server_wait_seconds` for it, probi
 
 import contextlib
 import logging
-import os
 import socket
 import time
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
+from scratchnet.core.environ import environment
 from scratchnet.core.errors import ConfigError
 
 DEFAULT_WAIT_SECONDS = 120.0
@@ -95,14 +95,5 @@ def fail_fast(timeout_seconds: int = FAIL_FAST_TIMEOUT_SECONDS) -> Iterator[None
     The settings are process-wide while the block runs: a heartbeat's call made meanwhile may
     fail fast too, which its next beat retries.
     """
-    settings = {MLFLOW_RETRIES_ENV: "0", MLFLOW_TIMEOUT_ENV: str(timeout_seconds)}
-    before = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with environment({MLFLOW_RETRIES_ENV: "0", MLFLOW_TIMEOUT_ENV: str(timeout_seconds)}):
         yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
