@@ -2,8 +2,11 @@
 who is running it and exits 2 (or, with `sweep.wait=true`, waits and then finds every run
 done); nothing is trained twice, no run is mislabelled FAILED, no lease is left behind."""
 
+import contextlib
 import os
 import signal
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -40,7 +43,7 @@ def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path
     quiet_store = "tracking.flush_seconds=1000"  # no write in flight while it is stopped
     with started(store_uri, *SWEEP, quiet_store, cwd=first, multirun=True) as proc:
         wait_for("the first sweep's job training", lambda: training_child(client))
-        os.killpg(proc.pid, signal.SIGSTOP)  # alive, holding its lease, while the others start
+        stop_between_writes(proc.pid, tmp_path / "store" / "mlflow.db")  # holding its lease
         refused = train(store_uri, *SWEEP, cwd=tmp_path, multirun=True)
         line = error_line(refused)
         assert f"is running already (pid {proc.pid} on host" in line
@@ -57,6 +60,29 @@ def test_the_same_sweep_started_twice_is_refused_or_waits_and_runs_once(tmp_path
     assert sorted(c.info.status for c in children) == ["FINISHED", "FINISHED"]  # trained once
     assert [c.data.tags.get(FAILURE_TAG) for c in all_runs(client)] == [None] * 3
     assert leases(client) == []
+
+
+def stop_between_writes(pgid: int, db: Path) -> None:
+    """SIGSTOP the process group, alive and holding its lease, at a moment it holds no write
+    lock on the store: stopped mid-write (a heartbeat's), it would lock every other launch out."""
+    for _ in range(100):
+        os.killpg(pgid, signal.SIGSTOP)
+        if not write_locked(db):
+            return
+        os.killpg(pgid, signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError(f"process group {pgid} held the store's write lock 100 times")
+
+
+def write_locked(db: Path) -> bool:
+    """Whether another connection holds the write lock of the SQLite store `db`."""
+    with contextlib.closing(sqlite3.connect(db, timeout=0.5)) as con:
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        con.rollback()
+        return False
 
 
 def stdout_of(cwd: Path) -> str:

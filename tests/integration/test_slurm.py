@@ -125,13 +125,28 @@ def check_grid(client: MlflowClient, stack: Stack, cluster: Cluster) -> None:
     for kid in kids:
         for metric in EPOCH_METRICS:
             assert epochs_logged(client, kid, metric) == list(range(EPOCHS + 1))
-    jobs = cluster.sacct(array_of(kids), "State,Partition,Timelimit,Account")
+    jobs = accounted(cluster, array_of(kids), JOBS, "State,Partition,Timelimit,Account")
     tags = {k.data.tags[SLURM_JOB_TAG]: k.info.run_name for k in kids}
     print("SLURM jobs (sacct: state, partition, time limit, account):")
     for job in sorted(tags):
         print(f"  {job} {' '.join(jobs[job])}: run {tags[job]}")
     assert sorted(jobs) == sorted(tags) == [f"{array_of(kids)}_{i}" for i in range(JOBS)]
     assert {tuple(v) for v in jobs.values()} == {("COMPLETED", PARTITION, "00:05:00", ACCOUNT)}
+
+
+def accounted(cluster: Cluster, array: str, tasks: int, fields: str) -> dict[str, list[str]]:
+    """`sacct`'s rows of the array's tasks once every task has ended there: slurmctld hands
+    its records to slurmdbd a moment after a job ends, so a fast job may not be listed yet."""
+    rows: dict[str, list[str]] = {}
+
+    def ended() -> bool:
+        rows.clear()
+        rows.update(cluster.sacct(array, f"{fields},State"))
+        busy = {"PENDING", "RUNNING", "COMPLETING"}
+        return len(rows) == tasks and not any(row[-1] in busy for row in rows.values())
+
+    cluster.wait_for(f"the {tasks} tasks of array {array} in SLURM's accounting", ended)
+    return {job: row[:-1] for job, row in rows.items()}
 
 
 def cancel_sweep(stack: Stack) -> list[str]:

@@ -66,6 +66,18 @@ def tree_digest(folder: Path) -> dict[str, str]:
     }
 
 
+def store_digest(folder: Path) -> dict[str, str]:
+    """A store's files by the SHA-256 of their bytes, but its database by the SHA-256 of its
+    content (an SQL dump through a read-only connection, WAL included): a reader elsewhere that
+    checkpoints the WAL, or removes it as it closes, changes the files' bytes, not the store."""
+    db = folder / "mlflow.db"
+    sqlite_files = {db.name, f"{db.name}-wal", f"{db.name}-shm"}
+    files = {k: v for k, v in tree_digest(folder).items() if k not in sqlite_files}
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        dump = "\n".join(con.iterdump())
+    return files | {f"{db.name} (content)": hashlib.sha256(dump.encode()).hexdigest()}
+
+
 def locations(folder: Path) -> dict[str, str]:
     """Every experiment's and run's recorded artifact location, read from the database."""
     with contextlib.closing(sqlite3.connect(folder / "mlflow.db")) as con:

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from store_support import ok, train, tree_digest, uri_of
+from store_support import ok, store_digest, train, uri_of
 
 from harness import run_cli
 from scratchnet.tracking.relocation import is_inside, local_path, relocate
@@ -26,7 +26,7 @@ def test_gc_on_a_relocated_copy_deletes_the_copys_files_and_leaves_the_originals
     # (only the run trained into the original: the refused one left nothing behind)
     run_id, files = run.info.run_id, local_path(run.info.artifact_uri)
     assert is_inside(files, copy) and (files / "model" / "MLmodel").is_file()
-    original = tree_digest(source.folder)
+    original = store_digest(source.folder)
     assert any(name.startswith(f"artifacts/{run_id}/") for name in original)
 
     env = {"MLFLOW_TRACKING_URI": uri_of(copy)}
@@ -36,6 +36,6 @@ def test_gc_on_a_relocated_copy_deletes_the_copys_files_and_leaves_the_originals
     assert not files.exists()  # the copy's files are gone, and so is its run
     with pytest.raises(MlflowException):
         client.get_run(run_id)
-    assert tree_digest(source.folder) == original  # every file of the original, byte for byte
+    assert store_digest(source.folder) == original  # the original, file by file and run by run
     kept = MlflowClient(tracking_uri=uri_of(source.folder)).get_run(run_id)
     assert kept.info.lifecycle_stage == "active"

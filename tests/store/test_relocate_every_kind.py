@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from store_support import every_run, locations, ok, store_cli, tree_digest, uri_of
+from store_support import every_run, locations, ok, store_cli, store_digest, uri_of
 
 from scratchnet.tracking.names import CHAPTER_TAG, CONFIG_HASH_TAG, PARENT_TAG, SWEEP_PARENT_TAG
 from scratchnet.tracking.relocation import local_path
@@ -31,7 +31,7 @@ def relative(location: str, folder: Path) -> Path:
 def test_relocate_points_every_run_parent_and_chapter_experiment_into_the_copy(source, tmp_path):
     copy = tmp_path / "clone" / "mlruns"
     shutil.copytree(source.folder, copy)
-    before = locations(source.folder), tree_digest(source.folder)
+    before = locations(source.folder), store_digest(source.folder)
     said = ok(store_cli("relocate", "--store", str(copy), cwd=tmp_path)).stdout
     assert said.startswith("scratchnet-store: relocated 5 experiments and 6 runs of ")
 
@@ -58,4 +58,4 @@ def test_relocate_points_every_run_parent_and_chapter_experiment_into_the_copy(s
             assert path.is_dir() or path.read_bytes() == twin.read_bytes()
 
     assert ok(store_cli("check", "--store", str(copy), cwd=tmp_path)).stdout == ""
-    assert (locations(source.folder), tree_digest(source.folder)) == before  # untouched
+    assert (locations(source.folder), store_digest(source.folder)) == before  # untouched
