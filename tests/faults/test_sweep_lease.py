@@ -17,6 +17,7 @@ from faults_support import (
     split,
     started,
     stderr_of,
+    store_runs,
     train,
     wait_for,
 )
@@ -24,9 +25,12 @@ from mlflow.tracking import MlflowClient
 
 from harness import all_runs, new_store
 from scratchnet.tracking.names import FAILURE_TAG
+from scratchnet.tracking.store import open_client
+from scratchnet.tracking.sweeps import open_experiment
 
 pytestmark = pytest.mark.slow
 SWEEP = ("trainer.epochs=600", "data.train_size=200", "seed=0,1")
+EXPERIMENT = "locked_out"
 
 
 def training_child(client: MlflowClient) -> list | None:
@@ -101,3 +105,19 @@ def test_a_bad_grid_into_an_existing_experiment_leaves_no_claim_behind(tmp_path:
     assert "trainer.batch_size=100000" in error_line(bad)
     assert leases(client) == []
     assert len(all_runs(client)) == before
+
+
+def test_a_sweep_into_a_store_another_process_keeps_locked_says_so_in_one_line(tmp_path):
+    store_uri = new_store(tmp_path / "store")
+    db = tmp_path / "store" / "mlflow.db"
+    open_experiment(store_uri, EXPERIMENT)  # as a sweep makes it: the lease's claim writes first
+    with contextlib.closing(sqlite3.connect(db)) as holder:
+        holder.execute("BEGIN IMMEDIATE")  # a write in flight that never ends (a stopped process)
+        done = train(
+            store_uri, *SWEEP, f"tracking.experiment={EXPERIMENT}", cwd=tmp_path, multirun=True
+        )
+        holder.rollback()
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode != 0 and len(lines) == 1, done.stderr[-3000:]
+    assert "stayed locked by another process's write" in lines[0] and str(db) in lines[0]
+    assert store_runs(store_uri) == [] and leases(open_client(store_uri)) == []  # nothing half-made

@@ -18,6 +18,7 @@ from scratchnet.config.messages import USAGE_ERRORS, one_line
 from scratchnet.core.errors import Abort, ScratchnetError
 from scratchnet.core.heap import imports_settled
 from scratchnet.core.interrupts import install_sigterm_handler
+from scratchnet.core.paths import tracking_uri
 from scratchnet.sweep import resume
 from scratchnet.sweep.check import check_sweep
 from scratchnet.sweep.launching import mark_launcher
@@ -27,6 +28,7 @@ from scratchnet.sweep.workers import (
     starts_workers,
     stop_workers,
 )
+from scratchnet.tracking.failures import as_store_error, from_mlflow
 from scratchnet.tracking.names import FINISHED, PARENT_ENV
 
 if TYPE_CHECKING:  # imports MLflow
@@ -79,8 +81,7 @@ class MlflowSweepCallback(HydraCallback):
             raise Abort(one_line(err)) from err
         except Exception as err:
             stop_workers()
-            message = f"cannot create the sweep's parent run: {err!r}"
-            raise Abort(message, EXIT_FAILURE) from err
+            raise Abort(parent_failure(config, err), EXIT_FAILURE) from err
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         resume.hand_to_jobs(self.twins)
@@ -104,6 +105,15 @@ class MlflowSweepCallback(HydraCallback):
                 close_sweep(self.parent, FINISHED)
             except ScratchnetError as err:
                 raise Abort(one_line(err), err.exit_code) from err
+
+
+def parent_failure(config: DictConfig, err: Exception) -> str:
+    """Why the sweep could not start, in one line: a store's error (MLflow's) as the store's
+    one-line error (`tracking.failures.as_store_error`: a full disk, a lock held), else as is."""
+    if from_mlflow(err):
+        err = as_store_error(tracking_uri(config.tracking.uri), err)
+        return f"cannot create the sweep's parent run: {err}"
+    return f"cannot create the sweep's parent run: {err!r}"
 
 
 def claim_sweep(config: DictConfig) -> "SweepClaim":

@@ -2,8 +2,9 @@
 
 MLflow reports a full disk as SQLite's "database or disk is full", PostgreSQL's "could not
 extend file ... No space left on device" (inside an HTTP 500) or an OSError (ENOSPC) while it
-copies artifacts, and an unreachable server as requests' connection errors wrapped in an
-MlflowException; the error chain is searched for each.
+copies artifacts, an unreachable server as requests' connection errors wrapped in an
+MlflowException, and a SQLite store whose write lock another process held past the busy
+timeout as "database is locked"; the error chain is searched for each.
 """
 
 import contextlib
@@ -16,6 +17,7 @@ from scratchnet.core.errors import RuntimeFailure, ScratchnetError
 
 NO_SPACE_TEXTS = ("database or disk is full", "no space left on device", "could not extend file")
 UNREACHABLE_TEXTS = ("max retries exceeded", "connection refused", "connection aborted")
+LOCKED_TEXTS = ("database is locked",)
 
 
 class StoreError(ScratchnetError):
@@ -24,6 +26,10 @@ class StoreError(ScratchnetError):
 
 class StoreFullError(StoreError, RuntimeFailure):
     """The store's device is full: nothing more can be written until space is freed (exit 1)."""
+
+
+class StoreLockedError(StoreError, RuntimeFailure):
+    """Another process held the SQLite store's write lock throughout the wait (exit 1)."""
 
 
 def chain(err: BaseException) -> Iterator[BaseException]:
@@ -56,6 +62,11 @@ def unreachable(err: BaseException) -> bool:
     return _says(err, UNREACHABLE_TEXTS)
 
 
+def locked(err: BaseException) -> bool:
+    """Whether `err` is SQLite's busy timeout: another connection kept the write lock."""
+    return _says(err, LOCKED_TEXTS)
+
+
 def first_line(err: BaseException) -> str:
     """The error's first line, without MLflow's and SQLAlchemy's trailing notes."""
     text = str(getattr(err, "message", None) or err).strip()
@@ -72,12 +83,24 @@ def store_full(where: str) -> StoreFullError:
     )
 
 
+def store_locked(where: str) -> StoreLockedError:
+    """The one-line error for a write that waited out another process's lock on `where`."""
+    store = f"the tracking store {where}" if where else "the tracking store"
+    return StoreLockedError(
+        f"{store} stayed locked by another process's write: a process stopped (Ctrl-Z) or stuck "
+        "while writing to it holds the lock; let it go on or end it, then run the same command "
+        "again"
+    )
+
+
 def as_store_error(where: str, err: BaseException) -> StoreError:
     """`err` (raised by MLflow while writing to `where`) as a one-line StoreError."""
     if isinstance(err, StoreError):
         return err
     if no_space(err):
         return store_full(where)
+    if locked(err):
+        return store_locked(where)
     return StoreError(f"tracking store{f' {where}' if where else ''}: {first_line(err)}")
 
 
