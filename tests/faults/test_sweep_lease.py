@@ -24,6 +24,7 @@ from faults_support import (
 from mlflow.tracking import MlflowClient
 
 from harness import all_runs, new_store
+from scratchnet.tracking.failures import LOCKED_NOTE
 from scratchnet.tracking.names import FAILURE_TAG
 from scratchnet.tracking.store import open_client
 from scratchnet.tracking.sweeps import open_experiment
@@ -119,5 +120,5 @@ def test_a_sweep_into_a_store_another_process_keeps_locked_says_so_in_one_line(t
         holder.rollback()
     lines = done.stderr.strip().splitlines()
     assert done.returncode != 0 and len(lines) == 1, done.stderr[-3000:]
-    assert "stayed locked by another process's write" in lines[0] and str(db) in lines[0]
+    assert LOCKED_NOTE in lines[0] and str(db) in lines[0]
     assert store_runs(store_uri) == [] and leases(open_client(store_uri)) == []  # nothing half-made

@@ -18,6 +18,7 @@ from scratchnet.core.errors import RuntimeFailure, ScratchnetError
 NO_SPACE_TEXTS = ("database or disk is full", "no space left on device", "could not extend file")
 UNREACHABLE_TEXTS = ("max retries exceeded", "connection refused", "connection aborted")
 LOCKED_TEXTS = ("database is locked",)
+LOCKED_NOTE = "stayed locked by another process's write"  # what `store_locked` says
 
 
 class StoreError(ScratchnetError):
@@ -87,9 +88,8 @@ def store_locked(where: str) -> StoreLockedError:
     """The one-line error for a write that waited out another process's lock on `where`."""
     store = f"the tracking store {where}" if where else "the tracking store"
     return StoreLockedError(
-        f"{store} stayed locked by another process's write: a process stopped (Ctrl-Z) or stuck "
-        "while writing to it holds the lock; let it go on or end it, then run the same command "
-        "again"
+        f"{store} {LOCKED_NOTE}: a process stopped (Ctrl-Z) or stuck while writing to it holds "
+        "the lock; let it go on or end it, then run the same command again"
     )
 
 
