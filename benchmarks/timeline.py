@@ -64,6 +64,14 @@ JOB_STEPS = (
     "scratchnet.tracking.recorder:RunRecorder.log_inputs",
     "scratchnet.tracking.recorder:RunRecorder.staged_artifacts",
     "scratchnet.tracking.recorder:RunRecorder.end",
+    "scratchnet.tracking.run:load_data",
+    "scratchnet.tracking.run:open_for_run",
+    "scratchnet.tracking.run:write_model",
+    # Hydra's own work around each job (run_job and the joblib launcher's execute_job)
+    "hydra.core.hydra_config:HydraConfig.set_config",
+    "hydra.core.utils:configure_log",
+    "hydra.core.utils:_save_config",
+    "omegaconf.omegaconf:OmegaConf.to_yaml",
 )
 _TRACED: set[str] = set()
 _ORIGINAL: dict[str, Any] = {}  # what the launching process replaced (its jobs call them)
