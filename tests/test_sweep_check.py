@@ -1,4 +1,5 @@
-"""The grid's pre-flight check composes each job once: the sweeper does not compose it again."""
+"""The grid's pre-flight check composes each job once: the sweeper does not compose it again;
+an Optuna sweep composes in full once per process, not for each trial."""
 
 import pytest
 from hydra import initialize_config_dir
@@ -65,3 +66,29 @@ def test_jobs_run_where_the_grid_was_checked_start_from_its_compositions_and_no_
         assert OmegaConf.to_container(composed) == OmegaConf.to_container(full)
     assert loader.full == 0
     assert checked_bases(another) == {}
+
+
+TRIALS = [
+    ["data.train_size=50", "trainer.lr=0.0123", "model.hidden_size=57", "trainer.batch_size=16"],
+    ["data.train_size=50", "trainer.lr=1.5", "model.hidden_size=210", "trainer.batch_size=64"],
+]
+
+
+def test_an_optuna_sweep_composes_in_full_once_and_each_trial_as_hydra_does(hydra):
+    from hydra._internal.callbacks import Callbacks
+    from hydra.types import HydraContext
+
+    from scratchnet.sweep.optuna import OptunaSweeper
+
+    overrides = ["hparams_search=optuna", "data.train_size=50"]
+    config = hydra.compose_config("config", overrides, run_mode=RunMode.MULTIRUN)
+    loader = CountingLoader(hydra.config_loader)
+    sweeper = OptunaSweeper()
+    context = HydraContext(loader, Callbacks())
+    sweeper.setup(hydra_context=context, task_function=lambda cfg: None, config=config)
+    sweeper.validate_batch_is_legal(TRIALS)  # before each batch is launched
+    for trial in TRIALS:  # as a job run in this process composes it
+        composed = sweeper.hydra_context.config_loader.load_sweep_config(config, trial)
+        full = hydra.config_loader.load_sweep_config(config, list(trial))
+        assert OmegaConf.to_container(composed) == OmegaConf.to_container(full)
+    assert loader.full == 1
