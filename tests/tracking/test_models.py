@@ -159,6 +159,26 @@ def test_each_run_has_its_own_weights_in_a_folder_like_its_kinds(store, plain):
     assert [Model.load(str(f)).run_id for f in folders] == [first.run_id, second.run_id]
 
 
+def test_a_net_of_another_hidden_size_records_the_model_mlflow_itself_would_save(
+    store, plain, tmp_path
+):
+    from scratchnet.tracking.models import save_model
+
+    cfg, first = plain
+    wider = run(composed(store, "trainer.epochs=5", "model.hidden_size=120"))
+    data = load_data(cfg)
+    for outcome in (first, wider):
+        folder = mlflow.artifacts.download_artifacts(
+            f"runs:/{outcome.run_id}/model", tracking_uri=store
+        )
+        logged = Model.load(folder)
+        net = scratchnet.load_net(outcome.run_id, store)
+        saved = Model.load(str(save_model(net, data, tmp_path / outcome.run_id)))
+        assert logged.model_size_bytes == saved.model_size_bytes
+        assert logged.signature == saved.signature
+    assert net.params["W1"].shape[1] == 120
+
+
 def test_the_runs_models_tag_names_the_model_for_the_ui(store, plain):
     _, outcome = plain
     tags = MlflowClient(tracking_uri=store).get_run(outcome.run_id).data.tags

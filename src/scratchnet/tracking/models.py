@@ -7,8 +7,9 @@ input example and pinned requirements, so nothing is inferred. It is the run's a
 the run's `mlflow.log-model.history` tag, as MLflow logged models before its LoggedModel
 entity: that entity costs four more store calls per run (benchmarks/bench_model_logging.py).
 `mlflow.pyfunc.save_model` writes a folder whose environment files, signature and example are
-the same for every net of one kind (shape, dtype, dataset): a process saves it once per kind and
-each run writes only its weights (one file) and its MLmodel (its shared YAML emitted once).
+the same for every net of one kind (input and output sizes, activation, dtype, dataset; any
+hidden size): a process saves it once per kind and each run writes only its weights (one file)
+and its MLmodel (its shared YAML emitted once).
 """
 
 import contextlib
@@ -135,18 +136,27 @@ def save_model(net: TwoLayerNet, data: Dataset, folder: Path) -> Path:
     return folder
 
 
-NetKind = tuple[int, int, int, str, str, str, float]
-PER_RUN = ("run_id", "artifact_path", "model_uuid", "utc_time_created", "metadata")
+NetKind = tuple[int, int, str, str, str, float]
+PER_RUN = (
+    "run_id",
+    "artifact_path",
+    "model_uuid",
+    "utc_time_created",
+    "metadata",
+    "model_size_bytes",
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Template:
     """A kind's model folder as `mlflow.pyfunc.save_model` wrote it, its MLmodel, and that
-    MLmodel's YAML without the fields each run sets (YAML emitting is the costly part)."""
+    MLmodel's YAML without the fields each run sets (YAML emitting is the costly part), and the
+    size of its own weights file, which MLflow's `model_size_bytes` counts."""
 
     holder: tempfile.TemporaryDirectory
     model: Model
     shared_yaml: str
+    weights_bytes: int
 
     @property
     def folder(self) -> Path:
@@ -157,9 +167,10 @@ _TEMPLATES: dict[NetKind, Template] = {}
 
 
 def net_kind(net: TwoLayerNet, data: Dataset) -> NetKind:
-    """What the model folder depends on besides the weights: shape, activation, dtype, data."""
-    (n_in, n_hidden), n_out = net.params["W1"].shape, net.params["W2"].shape[1]
-    return (n_in, n_hidden, n_out, net.activation, net.dtype.name, data.name, data.scale)
+    """What the model folder depends on besides the weights file: the input and output sizes
+    (the signature, the example), activation, dtype and data; not the hidden size."""
+    n_in, n_out = net.params["W1"].shape[0], net.params["W2"].shape[1]
+    return (n_in, n_out, net.activation, net.dtype.name, data.name, data.scale)
 
 
 def to_yaml(fields: dict) -> str:
@@ -172,12 +183,14 @@ def template(net: TwoLayerNet, data: Dataset) -> Template:
     data) and kept."""
     kind = net_kind(net, data)
     if kind not in _TEMPLATES:
-        if len(_TEMPLATES) >= TEMPLATES_KEPT:  # an Optuna search may try many hidden sizes
+        if len(_TEMPLATES) >= TEMPLATES_KEPT:  # a process given many kinds of data or net
             _TEMPLATES.pop(next(iter(_TEMPLATES))).holder.cleanup()
         holder = tempfile.TemporaryDirectory(prefix="scratchnet-model-template-")
-        model = Model.load(str(save_model(net, data, Path(holder.name) / MODEL_ARTIFACT)))
+        folder = save_model(net, data, Path(holder.name) / MODEL_ARTIFACT)
+        model = Model.load(str(folder))
         shared = {k: v for k, v in model.to_dict().items() if k not in PER_RUN}
-        _TEMPLATES[kind] = Template(holder, model, to_yaml(shared))
+        weights = (folder / model.flavors[PYFUNC]["data"]).stat().st_size
+        _TEMPLATES[kind] = Template(holder, model, to_yaml(shared), weights)
     return _TEMPLATES[kind]
 
 
@@ -202,9 +215,11 @@ def write_model(net: TwoLayerNet, data: Dataset, folder: Path, run_id: str, epoc
         ignore=lambda _, names: per_run & set(names),
         copy_function=link_or_copy,
     )
-    netmodel.write_net(net, folder / net_data)
+    weights = netmodel.write_net(net, folder / net_data).stat().st_size
     model = copy.copy(kept.model)  # only the fields set below change; replaced, not edited
     model.run_id, model.artifact_path, model.model_uuid = run_id, MODEL_ARTIFACT, uuid.uuid4().hex
+    if kept.model.model_size_bytes is not None:  # as MLflow counts it, with this net's weights
+        model.model_size_bytes = kept.model.model_size_bytes - kept.weights_bytes + weights
     model.utc_time_created = str(datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
     model.metadata = {**(model.metadata or {}), "epoch": epoch}
     own = {k: v for k, v in model.to_dict().items() if k in PER_RUN}
