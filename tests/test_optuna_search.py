@@ -35,6 +35,7 @@ from scratchnet.sweep.study import (
     reask_interrupted,
     record_job,
     set_aside,
+    store_key,
 )
 from scratchnet.tracking.names import PARENT_TAG, SWEEP_ID_TAG, SWEEP_PARENT_TAG
 
@@ -167,10 +168,10 @@ def test_negative_n_jobs_counts_cores_like_joblib():
     assert batch_size(-2, cpus=2) == 1
 
 
-def start_sweep(folder: Path, n_trials: int) -> subprocess.Popen:
-    """`scratchnet-train -m hparams_search=optuna ...` on its own store in `folder`."""
+def start_sweep(folder: Path, n_trials: int, db: str = "mlflow.db") -> subprocess.Popen:
+    """`scratchnet-train -m hparams_search=optuna ...` on its own store `db` in `folder`."""
     folder.mkdir(exist_ok=True)
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    uri = f"sqlite:///{folder / db}"
     args = [str(BIN / "scratchnet-train"), *ARGS, f"hydra.sweeper.n_trials={n_trials}"]
     return subprocess.Popen(
         [*args, f"tracking.uri={uri}"],
@@ -320,3 +321,32 @@ def test_optuna_dashboard_shows_the_study_on_loopback(stores):
         proc.wait(timeout=20)
     assert shown["study_name"] == study.study_name
     assert [t["values"][0] for t in detail["trials"]] == [t.value for t in study.trials]
+
+
+def test_a_study_is_refused_to_the_same_sweep_against_another_store(tmp_path):
+    path = tmp_path / "j.log"
+    search(open_study(path, "s", "maximize", "y", store="mlflow.db"), seed=0, n_trials=1)
+    with pytest.raises(HydraException, match="store mlflow.db, not http://head-node:5000; .*"):
+        open_study(path, "s", "maximize", "y", store="http://head-node:5000")
+    again = open_study(path, "s", "maximize", "y", store="mlflow.db")
+    assert len(evaluated(again)) == 1
+
+
+def test_a_store_is_known_by_its_file_name_or_its_server(tmp_path):
+    folder = tmp_path / "store"
+    assert store_key(f"sqlite:///{folder / 'mlflow.db'}") == "mlflow.db"
+    assert store_key(f"sqlite:///{tmp_path / 'moved' / 'mlflow.db'}") == "mlflow.db"
+    assert store_key(f"sqlite:///{folder / 'other.db'}") == "other.db"
+    assert store_key("http://head-node:5000/") == "http://head-node:5000"
+
+
+@pytest.mark.slow
+def test_the_same_search_into_a_second_store_of_its_folder_stops_in_one_line(tmp_path):
+    finish(start_sweep(tmp_path, 1))
+    second = start_sweep(tmp_path, 1, db="other.db")
+    output, _ = second.communicate(timeout=300)
+    assert second.returncode == 2, output[-3000:]
+    (line,) = [x for x in output.splitlines() if x.startswith("scratchnet-train: error:")]
+    assert "in the store mlflow.db, not other.db" in line and "hydra.sweeper.journal" in line
+    runs = all_runs(MlflowClient(f"sqlite:///{tmp_path / 'other.db'}"))
+    assert not [r for r in runs if PARENT_TAG in r.data.tags]  # no trial ran there

@@ -47,6 +47,7 @@ from scratchnet.sweep.study import (
     reask_interrupted,
     record_job,
     set_aside,
+    store_key,
 )
 from scratchnet.tracking.names import PARENT_ENV
 
@@ -215,7 +216,8 @@ class OptunaSweeper(Sweeper):
         path = journal_path(config.tracking.uri, sid, self.journal)
         if not config.sweep.resume and (kept := set_aside(path)):
             log.info("sweep.resume=false: the earlier study is kept in %s", kept)
-        study = open_study(path, sid, self.direction, self.objective)
+        store = store_key(config.tracking.uri)
+        study = open_study(path, sid, self.direction, self.objective, store)
         link_to_parent(study, experiment, os.environ.get(PARENT_ENV))
         if stale := reask_interrupted(study):
             log.warning("trials %s were interrupted: asking their params again", stale)

@@ -21,11 +21,11 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
 
 from hydra.errors import HydraException
 
-from scratchnet.core.paths import default_tracking_uri, mlruns_dir
+from scratchnet.core.paths import mlruns_dir, tracking_uri
+from scratchnet.tracking.sqlite_file import sqlite_path
 
 if TYPE_CHECKING:
     import optuna
@@ -37,6 +37,7 @@ JOURNAL_DIR = "optuna"  # in the store's folder
 OBJECTIVE_ATTR = "objective"  # the study's: the job result key its values are
 EXPERIMENT_ATTR = "mlflow_experiment"
 PARENT_ATTR = "mlflow_parent_run_id"
+STORE_ATTR = "mlflow_store"  # the study's: the store its runs are in (`store_key`)
 OVERRIDES_ATTR = "overrides"  # a trial's: the overrides its job ran (floats rounded)
 RUN_ID_ATTR = "mlflow_run_id"  # a trial's: its child run, when the job made or found one
 RUN_NAME_ATTR = "mlflow_run_name"  # ... that run's name, and its final validation loss: what
@@ -64,19 +65,25 @@ def make_sampler(
         )
 
 
-def store_folder(tracking_uri: str | None) -> Path:
+def store_folder(uri: str | None) -> Path:
     """The folder of the tracking store: a SQLite file's folder; the repo's `mlruns/` else."""
-    uri = tracking_uri or default_tracking_uri()
-    if uri.startswith("sqlite:"):
-        return Path(unquote(urlparse(uri).path)).resolve().parent
-    return mlruns_dir()
+    db = sqlite_path(tracking_uri(uri))
+    return db.parent if db is not None else mlruns_dir()
 
 
-def journal_path(tracking_uri: str | None, sid: str, journal: str | None = None) -> Path:
+def store_key(uri: str | None) -> str:
+    """Which store a study's runs are in: a SQLite file by its name (its folder, which holds
+    the journals, may move), a server by its URI. One folder's journals can serve several
+    stores: two SQLite files, or the local store and a server (kept in `mlruns/` too)."""
+    db = sqlite_path(tracking_uri(uri))
+    return db.name if db is not None else tracking_uri(uri).rstrip("/")
+
+
+def journal_path(uri: str | None, sid: str, journal: str | None = None) -> Path:
     """Where the sweep `sid` keeps its study: `journal` if given, else beside the store."""
     if journal:
         return Path(journal).expanduser().resolve()
-    return store_folder(tracking_uri) / JOURNAL_DIR / f"{sid}.log"
+    return store_folder(uri) / JOURNAL_DIR / f"{sid}.log"
 
 
 def set_aside(path: Path) -> Path | None:
@@ -88,11 +95,14 @@ def set_aside(path: Path) -> Path | None:
     return kept
 
 
-def open_study(path: Path, name: str, direction: str, objective: str) -> optuna.Study:
+def open_study(
+    path: Path, name: str, direction: str, objective: str, store: str | None = None
+) -> optuna.Study:
     """Create the study `name` in the journal at `path`, or load it if it is there.
 
     A loaded study must have been run for the same objective and direction: its values could
-    not be compared otherwise.
+    not be compared otherwise. With `store` (`store_key`), it must also be that store's: the
+    same sweep against another store would otherwise count that store's trials as done.
     """
     import optuna
     from optuna.storages import JournalStorage
@@ -109,7 +119,15 @@ def open_study(path: Path, name: str, direction: str, objective: str) -> optuna.
             f"hydra.sweeper.objective={objective} direction={direction}: study {name} in {path} "
             f"was run for {found[0]} ({found[1]}); use sweep.resume=false for a new study"
         )
+    recorded = study.user_attrs.get(STORE_ATTR, store)
+    if store is not None and recorded != store:
+        raise HydraException(
+            f"study {name} in {path} is the sweep's in the store {recorded}, not {store}; "
+            "give this sweep a journal of its own: hydra.sweeper.journal=<file>"
+        )
     study.set_user_attr(OBJECTIVE_ATTR, objective)
+    if store is not None:
+        study.set_user_attr(STORE_ATTR, store)
     return study
 
 
