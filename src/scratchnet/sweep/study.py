@@ -75,8 +75,9 @@ def store_key(uri: str | None) -> str:
     """Which store a study's runs are in: a SQLite file by its name (its folder, which holds
     the journals, may move), a server by its URI. One folder's journals can serve several
     stores: two SQLite files, or the local store and a server (kept in `mlruns/` too)."""
-    db = sqlite_path(tracking_uri(uri))
-    return db.name if db is not None else tracking_uri(uri).rstrip("/")
+    resolved = tracking_uri(uri)
+    db = sqlite_path(resolved)
+    return db.name if db is not None else resolved.rstrip("/")
 
 
 def journal_path(uri: str | None, sid: str, journal: str | None = None) -> Path:
@@ -119,15 +120,15 @@ def open_study(
             f"hydra.sweeper.objective={objective} direction={direction}: study {name} in {path} "
             f"was run for {found[0]} ({found[1]}); use sweep.resume=false for a new study"
         )
-    recorded = study.user_attrs.get(STORE_ATTR, store)
-    if store is not None and recorded != store:
-        raise HydraException(
-            f"study {name} in {path} is the sweep's in the store {recorded}, not {store}; "
-            "give this sweep a journal of its own: hydra.sweeper.journal=<file>"
-        )
-    study.set_user_attr(OBJECTIVE_ATTR, objective)
     if store is not None:
+        recorded = study.user_attrs.get(STORE_ATTR, store)
+        if recorded != store:
+            raise HydraException(
+                f"study {name} in {path} is the sweep's in the store {recorded}, not {store}; "
+                "give this sweep a journal of its own: hydra.sweeper.journal=<file>"
+            )
         study.set_user_attr(STORE_ATTR, store)
+    study.set_user_attr(OBJECTIVE_ATTR, objective)
     return study
 
 
